@@ -1,0 +1,158 @@
+"""Verbs for designers and operators: db, lint, deploy, powers, calendar, timers, worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+
+from adapters.calendar_files import dump_schedule, load_schedule_file
+from adapters.cli.common import Ctx, cli, echo_json, pass_ctx, table
+from engine.errors import LintFailed
+from engine.lint import lint_files
+from engine.services import catalogue_admin
+from engine.services.sweep import sweep
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Ctx) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from adapters.bootstrap import upgrade_database
+
+    upgrade_database(ctx.env.engine)  # type: ignore[attr-defined]
+    click.echo(f"database is up to date: {ctx.env.engine.url.render_as_string()}")  # type: ignore[attr-defined]
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+def lint(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check BPMN files against the designer rules without deploying them."""
+    findings = lint_files(list(paths))
+    errors = [f for f in findings if f.severity == "error"]
+    if as_json:
+        echo_json([f.to_dict() for f in findings])
+    else:
+        for f in findings:
+            click.echo(f"{'错误 error' if f.severity == 'error' else '提示 warning'}: {f}")
+        click.echo(f"{len(paths)} file(s), {len(errors)} error(s), "
+                   f"{len(findings) - len(errors)} warning(s)")
+    if errors:
+        raise click.exceptions.Exit(3)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "actor", default="designer", help="Who deploys (recorded).")
+@pass_ctx
+def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
+    """Lint and deploy BPMN files (all or nothing). Unchanged files keep their version."""
+    try:
+        result = catalogue_admin.deploy(ctx.env, list(paths), actor=actor, now=ctx.now)
+    except LintFailed as err:
+        for f in err.findings:
+            click.echo(f"错误 error: {f}", err=True)
+        raise
+    for d in result:
+        state = "deployed" if d.changed else "unchanged"
+        click.echo(f"{d.code}  {d.name}  v{d.version}  {state}")
+
+
+@cli.group()
+def powers() -> None:
+    """The power catalogue (职权目录)."""
+
+
+@powers.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def powers_list(ctx: Ctx, as_json: bool) -> None:
+    """List deployed powers with their limits and version."""
+    rows = catalogue_admin.list_powers(ctx.env)
+    if as_json:
+        echo_json(rows)
+        return
+    table([(r["code"], r["name"], r["mode"], r["statutory_limit"] if r["statutory_limit"] is not None else "无",
+            r["promised_limit"], "是" if r["deemed_approval"] else "否",
+            "公开" if r["public"] else "不公开", f"v{r['version']}", r["status"]) for r in rows],
+          ["code", "事项名称", "办件类型", "法定", "承诺", "超时默许", "公开", "版本", "status"])
+
+
+@powers.command("withdraw")
+@click.argument("code")
+@pass_ctx
+def powers_withdraw(ctx: Ctx, code: str) -> None:
+    """Withdraw a power: no new cases can start; running cases finish."""
+    catalogue_admin.withdraw_power(ctx.env, code)
+    click.echo(f"{code} withdrawn")
+
+
+@cli.group()
+def calendar() -> None:
+    """The working-day calendar (工作日)."""
+
+
+@calendar.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def calendar_import(ctx: Ctx, file: str) -> None:
+    """Import a year's holiday schedule from a TOML file (see docs/operations.md)."""
+    schedule = load_schedule_file(file)
+    with ctx.env.uow() as uow:
+        uow.calendar.save_year(
+            schedule.year, schedule.source,
+            {d.isoformat(): n for d, n in schedule.holidays.items()},
+            {d.isoformat(): n for d, n in schedule.workdays.items()},
+            ctx.env.now(ctx.now))
+        uow.commit()
+    click.echo(f"{schedule.year}: {len(schedule.holidays)} holiday(s), "
+               f"{len(schedule.workdays)} adjusted working day(s) imported from {file}")
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+@pass_ctx
+def calendar_show(ctx: Ctx, year: int) -> None:
+    """Print a year's schedule in the import file format."""
+    from engine.errors import CalendarYearMissing
+
+    schedule = ctx.env.calendar().schedule(year)
+    if schedule is None:
+        raise CalendarYearMissing(year)
+    click.echo(dump_schedule(schedule), nl=False)
+
+
+@cli.group()
+def timers() -> None:
+    """Deadline timers."""
+
+
+@timers.command("run-once")
+@click.option("--limit", type=int, default=100_000, help="At most this many due rows.")
+@pass_ctx
+def timers_run_once(ctx: Ctx, limit: int) -> None:
+    """Run one sweep of due deadlines (at --now, or the real time)."""
+    report = sweep(ctx.env, ctx.now, limit=limit)
+    kinds = ", ".join(f"{k}={v}" for k, v in sorted(report.by_kind.items()))
+    click.echo(f"fired {report.fired}, skipped {report.skipped}" + (f" ({kinds})" if kinds else ""))
+
+
+@cli.command()
+@click.option("--interval", type=float, default=None, help="Seconds between sweeps.")
+@click.option("--once", is_flag=True, hidden=True)
+@pass_ctx
+def worker(ctx: Ctx, interval: float | None, once: bool) -> None:
+    """Run the timer worker: an APScheduler job sweeps due deadlines on an interval."""
+    from adapters.config import load_settings
+    from adapters.scheduler import run_worker
+
+    every = interval or load_settings(db=ctx.db).sweep_interval_seconds
+    click.echo(f"worker started: sweeping every {every:g} s (Ctrl-C to stop)")
+    run_worker(ctx.env, every)

@@ -1,0 +1,237 @@
+"""Verbs for the window and the task list: case start/show/list/accept/…, task list/claim/complete."""
+
+from __future__ import annotations
+
+import click
+
+from adapters.cli.common import Ctx, cli, echo_json, local, parse_data, pass_ctx, table
+from engine.model import CaseState
+from engine.services import cases as svc
+from engine.services.supervision import case_record
+
+
+@cli.group()
+def case() -> None:
+    """Cases (办件)."""
+
+
+@case.command("start")
+@click.argument("power_code")
+@click.option("--applicant", required=True, help="Applicant's name (申请人).")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE", help="Application data.")
+@click.option("--channel", type=click.Choice(["window", "online", "mail", "registered_mail"]),
+              default="window", help="How the application arrived.")
+@click.option("--as", "actor", default="window", help="Who receives it (recorded).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...], channel: str,
+               actor: str, as_json: bool) -> None:
+    """Receive an application (收件); prints the case number and query code."""
+    c = svc.start_case(ctx.env, power_code, applicant, parse_data(data), actor=actor,
+                       channel=channel, now=ctx.now)
+    if as_json:
+        echo_json({"number": c.number, "query_code": c.query_code, "state": c.state.value})
+    else:
+        click.echo(c.number)
+        click.echo(f"查询码 query code: {c.query_code}", err=True)
+
+
+def _print_case(ctx: Ctx, number: str) -> None:
+    r = case_record(ctx.env, number)
+    click.echo(f"{r['number']}  {r['power']}  {r['state_label']} ({r['state']}, 平台状态码 "
+               f"{r['platform_code']})")
+    click.echo(f"申请人 applicant: {r['applicant']}   办件类型: {r['mode']}   查询码: {r['query_code']}")
+    click.echo(f"收件 received: {r['received_at'][:16]}   受理 accepted: {(r['accepted_at'] or '')[:16]}"
+               + ("（依法视为受理）" if r["deemed_accepted"] else ""))
+    if r["promised_deadline"]:
+        flag = "（临时，按双休日推算 provisional）" if r["provisional_deadlines"] else ""
+        click.echo(f"承诺办结时限 promised: {r['promised_deadline']}   法定时限 statutory: "
+                   f"{r['statutory_deadline'] or '无'}{flag}   计时: {r['clock']}"
+                   + (f"   停止计时 {r['working_days_stopped']} 个工作日" if r["working_days_stopped"] else ""))
+    if r["result"]:
+        click.echo(f"结果 result: {r['result']}" + ("（视为准予 deemed）" if r["deemed"] else ""))
+    click.echo("环节 steps:")
+    table([(s["name"], s["post"], s["person"], s["start"][:16], (s["end"] or "")[:16],
+            s["due"], s["status"], s["outcome"] or "", s["opinion"] or "") for s in r["steps"]],
+          ["环节", "岗位", "经办人", "开始", "结束", "时限至", "状态", "结果", "意见"])
+    if r["cards"]:
+        click.echo("牌 cards:")
+        for c in r["cards"]:
+            click.echo(f"  {c['kind']}  {c['issued_at'][:16]}  {c['note']}")
+    if r["breaches"]:
+        click.echo("违诺 breaches:")
+        for b in r["breaches"]:
+            click.echo(f"  #{b['id']} {b['kind']}  {b['post'] or ''} {b['person'] or ''}  {b['facts']}")
+    click.echo(f"审计链 audit chain: {r['audit_chain'] if isinstance(r['audit_chain'], str) else 'BROKEN'}"
+               f" ({len(r['history'])} events)")
+
+
+@case.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as one JSON document.")
+@pass_ctx
+def case_show(ctx: Ctx, number: str, as_json: bool) -> None:
+    """Show a case: deadlines, steps, cards, breaches, history."""
+    if as_json:
+        echo_json(case_record(ctx.env, number))
+    else:
+        _print_case(ctx, number)
+
+
+@case.command("list")
+@click.option("--state", type=click.Choice([s.value for s in CaseState]), default=None)
+@click.option("--power", default=None, help="Only cases of this power code.")
+@click.option("--limit", type=int, default=200)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def case_list(ctx: Ctx, state: str | None, power: str | None, limit: int, as_json: bool) -> None:
+    """List cases, newest first."""
+    with ctx.env.uow() as uow:
+        rows = uow.cases.list(state=state, power_code=power, limit=limit)
+    if as_json:
+        echo_json([{"number": c.number, "power": c.power_code, "applicant": c.applicant,
+                    "state": c.state.value, "received_at": c.received_at.isoformat(),
+                    "promised_deadline": c.promised_day.isoformat() if c.promised_day else None,
+                    "result": c.result, "deemed": c.deemed} for c in rows])
+        return
+    table([(c.number, c.power_code, c.applicant, c.state.label, local(c.received_at),
+            c.promised_day, c.result or "") for c in rows],
+          ["办件编号", "事项", "申请人", "状态", "收件时间", "承诺时限", "结果"])
+
+
+@case.command("accept")
+@click.argument("number")
+@click.option("--as", "actor", required=True, help="Window clerk (窗口人员).")
+@click.option("--note", default="", help="Acceptance note.")
+@pass_ctx
+def case_accept(ctx: Ctx, number: str, actor: str, note: str) -> None:
+    """受理: accept the application; the clock starts."""
+    c = svc.accept(ctx.env, number, actor=actor, note=note, now=ctx.now)
+    click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {c.promised_day}, "
+               f"法定 statutory by {c.statutory_day or '无'}")
+
+
+@case.command("refuse")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--reason", required=True, help="Reasons (written into the notice).")
+@pass_ctx
+def case_refuse(ctx: Ctx, number: str, actor: str, reason: str) -> None:
+    """不予受理: refuse to accept, with reasons."""
+    c = svc.refuse_acceptance(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
+    click.echo(f"{c.number} 不予受理 not accepted")
+
+
+@case.command("supplement")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--item", "items", multiple=True, required=True,
+              help="A missing material; repeat for every item (一次性告知: all at once).")
+@click.option("--why", default="", help="For a second request only: why the first notice "
+              "could not have known of it (recorded as a breach of 一次性告知).")
+@pass_ctx
+def case_supplement(ctx: Ctx, number: str, actor: str, items: tuple[str, ...], why: str) -> None:
+    """一次性告知: ask once for every missing material (补正)."""
+    c = svc.request_supplement(ctx.env, number, actor=actor, items=list(items),
+                               why_not_in_first_notice=why, now=ctx.now)
+    click.echo(f"{c.number} 补正告知 issued for {len(items)} item(s)")
+
+
+@case.command("supplemented")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--note", default="")
+@pass_ctx
+def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
+    """补正结束: the applicant brought the missing materials."""
+    c = svc.supplement_received(ctx.env, number, actor=actor, note=note, now=ctx.now)
+    click.echo(f"{c.number} 材料已补齐 supplemented; back to acceptance")
+
+
+@case.command("cancel")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--reason", default="申请人撤回申请")
+@pass_ctx
+def case_cancel(ctx: Ctx, number: str, actor: str, reason: str) -> None:
+    """撤件: the applicant withdraws the application."""
+    c = svc.withdraw(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
+    click.echo(f"{c.number} 已撤件 withdrawn")
+
+
+@case.command("suspend")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--reason", required=True)
+@click.option("--kind", type=click.Choice(["manual", "supplement"]), default="manual",
+              help="supplement: the applicant is supplementing materials during review.")
+@pass_ctx
+def case_suspend(ctx: Ctx, number: str, actor: str, reason: str, kind: str) -> None:
+    """Stop the clock (with who and why)."""
+    c = svc.suspend(ctx.env, number, actor=actor, reason=reason, kind=kind, now=ctx.now)
+    click.echo(f"{c.number} 停止计时 clock stopped")
+
+
+@case.command("resume")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--result", default=None)
+@pass_ctx
+def case_resume(ctx: Ctx, number: str, actor: str, result: str | None) -> None:
+    """Restart the clock; every deadline moves by the working days stopped."""
+    c = svc.resume(ctx.env, number, actor=actor, result=result, now=ctx.now)
+    click.echo(f"{c.number} 恢复计时 clock resumed; promised by {c.promised_day}, "
+               f"statutory by {c.statutory_day or '无'}")
+
+
+@cli.group()
+def task() -> None:
+    """Steps waiting to be done (待办)."""
+
+
+@task.command("list")
+@click.option("--case", "case_number", default=None)
+@click.option("--post", default=None, help="Only steps of this post (岗位).")
+@click.option("--user", default=None, help="Only steps claimed by this person.")
+@click.option("--all", "show_all", is_flag=True, help="Include completed and cancelled steps.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def task_list(ctx: Ctx, case_number: str | None, post: str | None, user: str | None,
+              show_all: bool, as_json: bool) -> None:
+    """List steps waiting to be done, oldest first."""
+    with ctx.env.uow() as uow:
+        case_id = uow.cases.get(case_number).id if case_number else None
+        rows = uow.steps.list(case_id=case_id, post=post, user=user,
+                              status=None if show_all else "ready")
+    if as_json:
+        echo_json([{"id": s.id, "case": s.case_number, "power": s.power_code, "name": s.name,
+                    "post": s.post, "assignee": s.assignee, "status": s.status.value,
+                    "ready_at": s.ready_at.isoformat(),
+                    "due": s.due_day.isoformat() if s.due_day else None,
+                    "limit_days": s.limit_days} for s in rows])
+        return
+    table([(s.id[:8], s.case_number, s.name, s.post, s.assignee or "", local(s.ready_at),
+            s.due_day, s.status.value) for s in rows],
+          ["task", "办件编号", "环节", "岗位", "经办人", "到达", "时限至", "状态"])
+
+
+@task.command("claim")
+@click.argument("task_id")
+@click.option("--as", "user", required=True)
+@pass_ctx
+def task_claim(ctx: Ctx, task_id: str, user: str) -> None:
+    """Claim a step so that no one else works on it."""
+    s = svc.claim(ctx.env, task_id, user=user, now=ctx.now)
+    click.echo(f"{s.case_number} {s.name} claimed by {user}")
+
+
+@task.command("complete")
+@click.argument("task_id")
+@click.option("--as", "user", required=True, help="Who completes it (recorded).")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE",
+              help="Form data, e.g. decision=approve opinion=同意.")
+@pass_ctx
+def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> None:
+    """Complete a step with its form data."""
+    c = svc.complete_task(ctx.env, task_id, user=user, data=parse_data(data), now=ctx.now)
+    click.echo(f"{c.number} {c.state.label}" + (f" — {c.result}" if c.result else ""))

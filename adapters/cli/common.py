@@ -1,0 +1,131 @@
+"""Shared CLI plumbing: the root group, --db/--now/--json, the Env, output helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from adapters.bootstrap import FixedClock, build_env
+from adapters.config import load_settings
+from engine.errors import ConfigError
+from engine.services.context import Env
+
+
+class Ctx:
+    def __init__(self, db: str | None, now: str | None) -> None:
+        self.db = db
+        self.now_text = now
+        self._env: Env | None = None
+
+    @property
+    def now(self) -> dt.datetime | None:
+        if not self.now_text:
+            return None
+        return parse_now(self.now_text)
+
+    @property
+    def env(self) -> Env:
+        if self._env is None:
+            settings = load_settings(db=self.db)
+            clock = FixedClock(self.now) if self.now else None
+            self._env = build_env(settings, clock)
+        return self._env
+
+
+def parse_now(text: str) -> dt.datetime:
+    """An ISO date or datetime; without a zone it is read in Asia/Shanghai (the window's time)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now {text!r} is not an ISO date or datetime, e.g. "
+                          f"2026-03-02T09:30 or 2026-03-02T09:30+08:00") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return value.astimezone(dt.timezone.utc)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="SUNSHINE_DATABASE_URL", default=None,
+              help="Database URL (default sqlite:///sunshine.db in the working directory).")
+@click.option("--now", default=None, metavar="ISO",
+              help="Act as if it were this time (time travel, for operators and tests).")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, now: str | None) -> None:
+    """阳光审批 Sunshine: administrative approvals run in the open."""
+    ctx.obj = Ctx(db, now)
+
+
+def parse_data(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs; true/false/numbers/JSON lists are converted."""
+    data: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--data {pair!r} must be key=value")
+        key, value = pair.split("=", 1)
+        key = key.strip()
+        if not key.isidentifier():
+            raise ConfigError(f"--data key {key!r} must be a name (letters, digits, _)")
+        data[key] = _convert(value)
+    return data
+
+
+def _convert(value: str) -> Any:
+    low = value.strip().lower()
+    if low in ("true", "yes", "是"):
+        return True
+    if low in ("false", "no", "否"):
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    if value.startswith("[") or value.startswith("{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            pass
+    return value
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
+    """A plain aligned table that reads well in a terminal with CJK characters."""
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    rows = [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [width(h) for h in headers]
+    for r in rows:
+        widths = [max(w, width(v)) for w, v in zip(widths, r)]
+    line = lambda cells: "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths))  # noqa: E731
+    click.echo(line(list(headers)).rstrip())
+    for r in rows:
+        click.echo(line(r).rstrip())
+    if not rows:
+        click.echo("（无 none）")
+
+
+def local(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")

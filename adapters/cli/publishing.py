@@ -1,0 +1,1 @@
+from adapters.cli.common import cli  # noqa: F401

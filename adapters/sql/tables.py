@@ -1,0 +1,230 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations in adapters/sql/migrations follow it.
+
+A case row holds its own workflow state (compressed serializer output without the spec) plus
+the columns queries need; the spec is stored once per definition version. Due deadlines live
+in ``timers`` with an index on (status, due_at), so a sweep reads only what is due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores naive text, PostgreSQL timestamptz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; the engine works in aware UTC datetimes")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+powers = sa.Table(
+    "powers", metadata,
+    sa.Column("code", sa.String(36), primary_key=True),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active, withdrawn
+    sa.Column("latest_definition_id", sa.Integer, nullable=False),
+)
+
+definitions = sa.Table(
+    "definitions", metadata, _id(),
+    sa.Column("power_code", sa.String(36), nullable=False, index=True),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("file", sa.String(500), nullable=False),
+    sa.Column("xml", sa.LargeBinary, nullable=False),
+    sa.Column("power", sa.JSON, nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("deployed_at", UTCDateTime, nullable=False),
+    sa.Column("deployed_by", sa.String(100), nullable=False),
+    sa.UniqueConstraint("power_code", "version", name="uq_definitions_code_version"),
+    sa.UniqueConstraint("power_code", "content_hash", name="uq_definitions_code_hash"),
+)
+
+serials = sa.Table(
+    "serials", metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+cases = sa.Table(
+    "cases", metadata, _id(),
+    sa.Column("number", sa.String(50), nullable=False, unique=True),
+    sa.Column("query_code", sa.String(16), nullable=False),
+    sa.Column("power_code", sa.String(36), nullable=False, index=True),
+    sa.Column("definition_id", sa.Integer, sa.ForeignKey("definitions.id"), nullable=False),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("applicant", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("clock", sa.String(16), nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("accepted_at", UTCDateTime),
+    sa.Column("deemed_accepted", sa.Boolean, nullable=False, default=False),
+    sa.Column("promised_due", UTCDateTime),
+    sa.Column("promised_day", sa.Date),
+    sa.Column("statutory_due", UTCDateTime),
+    sa.Column("statutory_day", sa.Date),
+    sa.Column("provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("suspended_since", UTCDateTime),
+    sa.Column("stopped_days", sa.Integer, nullable=False, default=0),
+    sa.Column("extended_days", sa.Integer, nullable=False, default=0),
+    sa.Column("result", sa.String(20)),
+    sa.Column("deemed", sa.Boolean, nullable=False, default=False),
+    sa.Column("deemed_pending", sa.Boolean, nullable=False, default=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("workflow_state", sa.LargeBinary, nullable=False),
+    sa.Column("serializer_version", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+steps = sa.Table(
+    "steps", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("power_code", sa.String(36), nullable=False),
+    sa.Column("spec_id", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("post", sa.String(100), index=True),
+    sa.Column("role", sa.String(20)),
+    sa.Column("department", sa.String(100)),
+    sa.Column("ready_at", UTCDateTime, nullable=False),
+    sa.Column("limit_days", sa.Integer),
+    sa.Column("counted", sa.Boolean, nullable=False),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("due_day", sa.Date),
+    sa.Column("status", sa.String(12), nullable=False, index=True),
+    sa.Column("assignee", sa.String(100), index=True),
+    sa.Column("completed_at", UTCDateTime),
+    sa.Column("completed_by", sa.String(100)),
+    sa.Column("outcome", sa.String(20)),
+    sa.Column("opinion", sa.Text),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+timers = sa.Table(
+    "timers", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("fired_at", UTCDateTime),
+    sa.Index("ix_timers_status_due", "status", "due_at"),
+)
+
+audit_events = sa.Table(
+    "audit_events", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+)
+
+cards = sa.Table(
+    "cards", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("against", sa.String(12), nullable=False),
+    sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("post", sa.String(100)),
+    sa.Column("person", sa.String(100)),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+)
+
+breaches = sa.Table(
+    "breaches", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("step_name", sa.String(200)),
+    sa.Column("post", sa.String(100)),
+    sa.Column("person", sa.String(100)),
+    sa.Column("measure", sa.String(20)),
+    sa.Column("reasons", sa.Text),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+)
+
+clock_stops = sa.Table(
+    "clock_stops", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("basis", sa.Text, nullable=False),
+    sa.Column("special", sa.String(20)),
+    sa.Column("expected_days", sa.Integer),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("started_by", sa.String(100), nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("ended_by", sa.String(100)),
+    sa.Column("result", sa.Text),
+    sa.Column("working_days", sa.Integer),
+    sa.Column("task_id", sa.String(36)),
+)
+
+extensions = sa.Table(
+    "extensions", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("requested_by", sa.String(100), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.Column("decision", sa.String(10)),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("decision_reason", sa.Text),
+)
+
+calendar_years = sa.Table(
+    "calendar_years", metadata,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("holidays", sa.JSON, nullable=False),
+    sa.Column("workdays", sa.JSON, nullable=False),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+)

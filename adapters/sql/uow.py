@@ -1,0 +1,82 @@
+"""The SQL unit of work and the database engine (SQLite WAL or PostgreSQL).
+
+SQLite durability: WAL with ``synchronous=NORMAL`` — a commit survives a killed process (the
+WAL is written before commit returns) but the last commits may be lost on a power cut; set
+``SUNSHINE_SQLITE_SYNCHRONOUS=FULL`` for fsync on every commit (slower; docs/operations.md).
+``PRAGMA synchronous`` is per connection, so it is set in the ``connect`` event. Write
+transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the lock
+instead of failing at commit time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from adapters.sql import repositories as r
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", echo: bool = False) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+class SqlUnitOfWork:
+    """One transaction over all repositories; ``commit`` once, anything else rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect()
+        self._tx = self.conn.begin()
+        c = self.conn
+        self.definitions = r.SqlDefinitionRepository(c)
+        self.cases = r.SqlCaseRepository(c)
+        self.steps = r.SqlStepRepository(c)
+        self.timers = r.SqlTimerRepository(c)
+        self.audit = r.SqlAuditRepository(c)
+        self.cards = r.SqlCardRepository(c)
+        self.breaches = r.SqlBreachRepository(c)
+        self.stops = r.SqlClockStopRepository(c)
+        self.extensions = r.SqlExtensionRepository(c)
+        self.calendar = r.SqlCalendarRepository(c)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.conn is not None
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+            self.conn = None
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        self._tx.rollback()

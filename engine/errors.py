@@ -1,0 +1,105 @@
+"""The one exception tree of Sunshine. Adapters translate these to exit codes and HTTP statuses.
+
+    SunshineError                       anything the user can fix; carries a one-line message
+    ├── DefinitionError                 a BPMN file cannot be used (file, element id, fix)
+    │   └── LintFailed                  one or more lint findings (``findings``)
+    ├── NotFound                        a power, case, task or breach that does not exist
+    │   └── PowerNotAvailable           power not deployed, or withdrawn
+    ├── InvalidAction                   the action does not fit the case's current state
+    │   └── Conflict                    someone else changed it first; reload and retry
+    ├── CalendarError                   working-day calendar problems
+    │   └── CalendarYearMissing         no holiday schedule for a year (``year``)
+    ├── ScriptError                     a BPMN condition or script failed or was refused
+    └── ConfigError                     bad configuration or command-line input
+"""
+
+from __future__ import annotations
+
+
+class SunshineError(Exception):
+    """Base of every error a user can act on. ``str(err)`` is a one-line explanation."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class DefinitionError(SunshineError):
+    """A BPMN definition cannot be loaded, validated or deployed."""
+
+    exit_code = 3
+    http_status = 422
+
+    def __init__(self, message: str, *, file: str | None = None, element: str | None = None):
+        self.file = file
+        self.element = element
+        where = ":".join(p for p in (file, element) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.bare_message = message
+
+
+class LintFailed(DefinitionError):
+    """Lint found problems; ``findings`` holds each one."""
+
+    def __init__(self, findings: list) -> None:  # list[engine.lint.Finding]
+        self.findings = findings
+        first = findings[0] if findings else None
+        extra = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        super().__init__(f"{first}{extra}" if first else "lint failed")
+
+
+class NotFound(SunshineError):
+    """Something named by the user does not exist."""
+
+    exit_code = 4
+    http_status = 404
+
+
+class PowerNotAvailable(NotFound):
+    """A case cannot start: the power is not deployed, or it is withdrawn (未列入职权目录不得行使)."""
+
+
+class InvalidAction(SunshineError):
+    """The action is not allowed in the case's or task's current state."""
+
+    exit_code = 5
+    http_status = 409
+
+
+class Conflict(InvalidAction):
+    """Someone else changed the case first (e.g. completed the same task). Nothing was written."""
+
+    exit_code = 6
+    http_status = 409
+
+
+class CalendarError(SunshineError):
+    """Working-day calendar problems."""
+
+    exit_code = 7
+    http_status = 422
+
+
+class CalendarYearMissing(CalendarError):
+    """A deadline needs a year whose holiday schedule is not loaded."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            f"no working-day calendar for {year}: the State Council schedule for {year} is not "
+            f"loaded; import it with `sunshine calendar import FILE` (see docs/operations.md), "
+            f"or set calendar_fallback = weekends-only to compute provisional deadlines"
+        )
+
+
+class ScriptError(SunshineError):
+    """A condition or script in a BPMN file failed, was refused, or ran too long."""
+
+    exit_code = 8
+    http_status = 422
+
+
+class ConfigError(SunshineError):
+    """Bad configuration or command-line input."""
+
+    exit_code = 2
+    http_status = 400

@@ -1,0 +1,304 @@
+"""Values and records that cross layers: case, step (task), timer, card, breach, clock stop.
+
+Records here are plain dataclasses that the repositories load and store; the SpiffWorkflow
+workflow of a case is kept as serializer output (``Case.workflow_state``), never mapped.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+class CaseState(str, enum.Enum):
+    """A case's state, one to one with the status codes provincial platforms exchange (8b)."""
+
+    RECEIVED = "received"  # 1 收件: application received, awaiting acceptance
+    WITHDRAWN = "withdrawn"  # 2 撤件: withdrawn by the applicant
+    ACCEPTED = "accepted"  # 3 窗口受理: accepted, clock running
+    TERMINATED = "terminated"  # 4 退件: ended without decision (容缺 materials not made up)
+    NOT_ACCEPTED = "not_accepted"  # 5 不予受理
+    IN_CORRECTION = "in_correction"  # 6 补正开始 (7 补正结束 returns to received/accepted)
+    IN_SPECIAL = "in_special"  # 9 特别程序开始 (10 特别程序结束 returns to accepted)
+    APPROVED = "approved"  # 11 办结通过 (also deemed approval, flagged on the case)
+    APPROVED_WITH_GAPS = "approved_with_gaps"  # 12 容缺办结
+    REFUSED = "refused"  # 13 办结不通过
+    RECALLED = "recalled"  # 14 撤回: the organ recalled the case
+    REVOKED = "revoked"  # 15 撤销: a decision revoked (e.g. false commitment)
+    COMPLETED = "completed"  # 11 办结 for procedures and information answers
+
+    @property
+    def platform_code(self) -> int:
+        return _PLATFORM_CODES[self]
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CaseState.RECEIVED, CaseState.ACCEPTED, CaseState.IN_CORRECTION,
+                        CaseState.IN_SPECIAL)
+
+
+_PLATFORM_CODES = {
+    CaseState.RECEIVED: 1, CaseState.WITHDRAWN: 2, CaseState.ACCEPTED: 3,
+    CaseState.TERMINATED: 4, CaseState.NOT_ACCEPTED: 5, CaseState.IN_CORRECTION: 6,
+    CaseState.IN_SPECIAL: 9, CaseState.APPROVED: 11, CaseState.APPROVED_WITH_GAPS: 12,
+    CaseState.REFUSED: 13, CaseState.RECALLED: 14, CaseState.REVOKED: 15,
+    CaseState.COMPLETED: 11,
+}
+_LABELS = {
+    CaseState.RECEIVED: "已收件", CaseState.WITHDRAWN: "已撤件", CaseState.ACCEPTED: "已受理",
+    CaseState.TERMINATED: "已终止", CaseState.NOT_ACCEPTED: "不予受理",
+    CaseState.IN_CORRECTION: "补正中", CaseState.IN_SPECIAL: "特别程序中",
+    CaseState.APPROVED: "办结（准予）", CaseState.APPROVED_WITH_GAPS: "容缺办结",
+    CaseState.REFUSED: "办结（不予）", CaseState.RECALLED: "已撤回", CaseState.REVOKED: "已撤销",
+    CaseState.COMPLETED: "已办结",
+}
+
+RESULT_TO_STATE = {
+    "approved": CaseState.APPROVED,
+    "deemed_approved": CaseState.APPROVED,
+    "refused": CaseState.REFUSED,
+    "not_accepted": CaseState.NOT_ACCEPTED,
+    "terminated": CaseState.TERMINATED,
+    "revoked": CaseState.REVOKED,
+    "completed": CaseState.COMPLETED,
+}
+
+
+class ClockState(str, enum.Enum):
+    """The case clock (DOMAIN-REFERENCE 1.2)."""
+
+    NOT_STARTED = "not_started"  # received, awaiting acceptance
+    RUNNING = "running"  # from acceptance
+    SUSPENDED = "suspended"  # 补正 during review, special procedure (ALL Art. 45), manual stop
+    STOPPED = "stopped"  # decided or closed
+
+
+class TaskStatus(str, enum.Enum):
+    """A step's row state."""
+
+    READY = "ready"  # waiting for someone at its post
+    COMPLETED = "completed"  # done by a person
+    CANCELLED = "cancelled"  # interrupted (deemed approval, withdrawal) or no longer needed
+
+
+class TimerKind(str, enum.Enum):
+    """What a due row does when it fires."""
+
+    STEP_WARNING = "step_warning"  # share of a step's time used
+    STEP_OVERDUE = "step_overdue"  # step past its limit: yellow card (or 缺席默认)
+    CASE_WARNING = "case_warning"  # share of the case's time used
+    CASE_OVERDUE = "case_overdue"  # promised deadline passed: red card / deemed approval
+    STATUTORY_OVERDUE = "statutory_overdue"  # statutory deadline passed: always recorded
+    ACCEPTANCE_DUE = "acceptance_due"  # ALL Art. 32: no notice within 5 working days
+    MAKEUP_DUE = "makeup_due"  # 容缺: materials not made up in time
+    RENEWAL_EXPIRY = "renewal_expiry"  # ALL Art. 50: licence expires before the decision
+
+
+class TimerStatus(str, enum.Enum):
+    PENDING = "pending"
+    PAUSED = "paused"  # clock stopped
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class CardKind(str, enum.Enum):
+    """Electronic-supervision signals (电子监察)."""
+
+    WARNING = "warning"  # 预警
+    YELLOW = "yellow"  # 黄牌: a step past its limit
+    RED = "red"  # 红牌: a case past its deadline
+    STATUTORY = "statutory"  # the statutory deadline passed (always recorded)
+
+
+class BreachKind(str, enum.Enum):
+    """Kinds of breach of a public commitment (违诺)."""
+
+    OVERDUE_STEP = "overdue_step"  # 环节超时
+    OVERDUE_CASE = "overdue_case"  # 办件超过承诺时限
+    DEEMED_APPROVAL = "deemed_approval"  # 超时默许
+    ABSENT_CONSENT = "absent_consent"  # 缺席默认 in joint handling
+    LATE_EXTENSION = "late_extension"  # 延期申请逾期
+    SECOND_NOTICE = "second_notice"  # 违反一次性告知
+    COMPLAINT_UPHELD = "complaint_upheld"  # 投诉属实
+    OFF_SYSTEM = "off_system"  # 体外审批
+    DEEMED_RENEWAL = "deemed_renewal"  # 视为准予延续 (ALL Art. 50)
+
+
+class Measure(str, enum.Enum):
+    """Accountability measures (违诺追究), mildest first."""
+
+    NONE = "none"  # 不予追究
+    ADMONITION = "诫勉教育"
+    CIRCULATED_CRITICISM = "通报批评"
+    EFFICIENCY_WARNING = "效能告诫"
+    BONUS_WITHHELD = "扣发奖金"
+    TRANSFER = "调离工作岗位"
+    SUSPENSION_RETRAINING = "停职离岗培训"
+    DISMISSAL = "辞退"
+
+
+@dataclass
+class Case:
+    """An application (办件) and everything the record must show about it."""
+
+    number: str
+    query_code: str
+    power_code: str
+    definition_id: int
+    process_id: str
+    applicant: str
+    received_at: datetime
+    mode: str
+    state: CaseState = CaseState.RECEIVED
+    clock: ClockState = ClockState.NOT_STARTED
+    channel: str = "window"
+    accepted_at: datetime | None = None
+    deemed_accepted: bool = False  # ALL Art. 32: counted as accepted from receipt
+    promised_due: datetime | None = None
+    promised_day: date | None = None
+    statutory_due: datetime | None = None
+    statutory_day: date | None = None
+    provisional: bool = False  # a deadline computed on the weekends-only fallback
+    suspended_since: datetime | None = None
+    stopped_days: int = 0  # working days the clock has stood still
+    extended_days: int = 0
+    result: str | None = None
+    deemed: bool = False
+    deemed_pending: bool = False
+    closed_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # application data and flags
+    workflow_state: dict[str, Any] = field(default_factory=dict)
+    serializer_version: str = ""
+    version: int = 0  # optimistic lock
+    id: int | None = None
+
+
+@dataclass
+class StepRecord:
+    """A step of a case (one SpiffWorkflow user task) as the task list and the record show it."""
+
+    id: str  # SpiffWorkflow task id
+    case_id: int
+    case_number: str
+    spec_id: str
+    name: str
+    post: str | None
+    role: str | None
+    ready_at: datetime
+    limit_days: int | None
+    counted: bool = True
+    due_at: datetime | None = None
+    due_day: date | None = None
+    status: TaskStatus = TaskStatus.READY
+    assignee: str | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    outcome: str | None = None  # done, deemed, absent_consent, cancelled
+    opinion: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    department: str | None = None
+    power_code: str = ""
+
+
+@dataclass
+class Timer:
+    """A due deadline row: the sweep fires it once."""
+
+    case_id: int
+    kind: TimerKind
+    due_at: datetime
+    task_id: str | None = None
+    status: TimerStatus = TimerStatus.PENDING
+    fired_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class Card:
+    """A supervision card (预警 / 黄牌 / 红牌); never deleted, only annotated."""
+
+    case_id: int
+    kind: CardKind
+    against: str  # step, promised, statutory
+    issued_at: datetime
+    task_id: str | None = None
+    post: str | None = None
+    person: str | None = None
+    note: str = ""
+    id: int | None = None
+
+
+@dataclass
+class Breach:
+    """A breach of a public commitment (违诺) and the supervisor's decision on it."""
+
+    case_id: int
+    case_number: str
+    kind: BreachKind
+    occurred_at: datetime
+    facts: str
+    task_id: str | None = None
+    step_name: str | None = None
+    post: str | None = None
+    person: str | None = None
+    measure: Measure | None = None
+    reasons: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class ClockStop:
+    """A period the clock stood still: 补正, special procedure (ALL Art. 45) or a manual stop."""
+
+    case_id: int
+    kind: str  # supplement, special, manual
+    reason: str
+    started_at: datetime
+    started_by: str
+    basis: str = ""
+    special: str | None = None  # 听证, 检测 … for special procedures
+    expected_days: int | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    result: str | None = None
+    working_days: int | None = None
+    task_id: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Extension:
+    """An extension of the statutory limit (延期, ALL Art. 42)."""
+
+    case_id: int
+    requested_by: str
+    requested_at: datetime
+    reason: str
+    days: int
+    decision: str | None = None  # approved, refused
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One append-only, hash-chained event in a case's history."""
+
+    case_id: int
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str

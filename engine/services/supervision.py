@@ -1,0 +1,106 @@
+"""Supervisor use cases: breaches (违诺) and their measures, cards, and the case record."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from engine.audit import next_event, verify_chain
+from engine.errors import InvalidAction, NotFound
+from engine.model import Breach, Measure
+from engine.services.context import Env
+
+
+def list_breaches(env: Env, *, decided: bool | None = None) -> list[Breach]:
+    with env.uow() as uow:
+        return uow.breaches.list(decided=decided)
+
+
+def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, by: str,
+                  now: datetime | None = None) -> Breach:
+    """A supervisor's decision on a breach; once taken it cannot be changed (it is evidence)."""
+    at = env.now(now)
+    try:
+        chosen = Measure(measure)
+    except ValueError:
+        names = "、".join(m.value for m in Measure)
+        raise InvalidAction(f"measure {measure!r} is not one of: {names}") from None
+    if not reasons.strip():
+        raise InvalidAction("a decision needs its reasons — pass --reasons TEXT")
+    with env.uow() as uow:
+        try:
+            breach = uow.breaches.get(breach_id)
+        except NotFound:
+            raise NotFound(f"no breach record {breach_id} — see `sunshine breach list`") from None
+        if breach.measure is not None:
+            raise InvalidAction(
+                f"breach {breach_id} was decided on {breach.decided_at:%Y-%m-%d} by "
+                f"{breach.decided_by} ({breach.measure.value}); a decision cannot be changed — "
+                f"record a new breach if new facts come to light")
+        breach.measure, breach.reasons, breach.decided_by, breach.decided_at = (
+            chosen, reasons, by, at)
+        uow.breaches.save(breach)
+        uow.audit.append(next_event(uow.audit.last(breach.case_id), breach.case_id, at, by,
+                                    "breach_decided", {"breach": breach_id, "kind": breach.kind.value,
+                                                       "measure": chosen.value, "reasons": reasons}))
+        uow.commit()
+        return breach
+
+
+def _iso(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "value"):
+        return v.value
+    return v
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return {k: _iso(v) for k, v in asdict(obj).items()}
+
+
+def case_record(env: Env, number: str) -> dict[str, Any]:
+    """The whole record of a case in one document (`sunshine case show --json`)."""
+    with env.uow() as uow:
+        case = uow.cases.get(number)
+        cid = case.id or 0
+        steps = sorted(uow.steps.for_case(cid), key=lambda s: (s.ready_at, s.name))
+        events = uow.audit.for_case(cid)
+        record = {
+            "number": case.number, "query_code": case.query_code, "power": case.power_code,
+            "process": case.process_id, "definition_id": case.definition_id,
+            "applicant": case.applicant, "channel": case.channel, "mode": case.mode,
+            "state": case.state.value, "state_label": case.state.label,
+            "platform_code": case.state.platform_code, "clock": case.clock.value,
+            "received_at": _iso(case.received_at), "accepted_at": _iso(case.accepted_at),
+            "deemed_accepted": case.deemed_accepted,
+            "promised_deadline": _iso(case.promised_day), "promised_due_at": _iso(case.promised_due),
+            "statutory_deadline": _iso(case.statutory_day),
+            "statutory_due_at": _iso(case.statutory_due),
+            "provisional_deadlines": case.provisional, "working_days_stopped": case.stopped_days,
+            "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
+            "deemed_pending": case.deemed_pending, "closed_at": _iso(case.closed_at),
+            "application": case.data.get("application", {}),
+            "supplement_notices": case.data.get("supplement_notices", []),
+            "steps": [
+                {"id": s.id, "name": s.name, "post": s.post, "role": s.role,
+                 "person": s.completed_by or s.assignee, "start": _iso(s.ready_at),
+                 "end": _iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
+                 "opinion": s.opinion, "limit_days": s.limit_days, "due": _iso(s.due_day),
+                 "counted": s.counted, "department": s.department, "data": s.data}
+                for s in steps
+            ],
+            "clock_stops": [_plain(s) for s in uow.stops.for_case(cid)],
+            "extensions": [_plain(e) for e in uow.extensions.for_case(cid)],
+            "cards": [_plain(c) for c in uow.cards.for_case(cid)],
+            "breaches": [_plain(b) for b in uow.breaches.for_case(cid)],
+            "history": [
+                {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind,
+                 "payload": e.payload, "hash": e.hash} for e in events
+            ],
+            "audit_chain": verify_chain(events) or "intact",
+        }
+        return record
