@@ -15,6 +15,7 @@ that varies (time, paths, random seeds) reaches the DOT source.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -59,6 +60,7 @@ class RenderOptions:
     dpi: int = 150  # PNG resolution
     dot_binary: str = "dot"
     timeout_seconds: float = 120.0
+    show_title: bool = True  # the title above the chart (a card states it already)
 
 
 # --- colours ----------------------------------------------------------------------------------
@@ -212,8 +214,14 @@ def _node_attrs(n: Node) -> dict[str, object]:
     fill = NOT_COUNTED if not n.counted else STEP_FILL if n.kind == "user_task" else "#ffffff"
     if "collapsed" in n.markers:
         lines = [*lines, "[+]"]
+    live = ""
+    if n.stats is not None:  # the supervisors' figures, set apart in colour under the step
+        lines, figures = lines[:-2], lines[-2:]
+        tint = DEEMED if n.stats.overdue > 0 else "#1565c0"
+        live = "<br/>" + "<br/>".join(f'<font point-size="10" color="{tint}">{_esc(f)}</font>'
+                                      for f in figures)
     a.update(shape="box", style="rounded,filled", fillcolor=fill, color=color,
-             label="<" + _html_lines(lines, 16) + ">", margin="0.12,0.06")
+             label="<" + _html_lines(lines, 16) + live + ">", margin="0.12,0.06")
     if n.kind == "call_activity":
         a["penwidth"] = "3"
     if marked or "supplement" in n.markers:
@@ -337,10 +345,11 @@ def to_dot(diagram: Diagram, options: RenderOptions | None = None) -> str:
         # The legend is the picture's own label, under the chart, where it never moves nodes.
         out.append(f"  graph [label={_legend_label(diagram.legend, 11)}]")
     # The title is the label of a borderless frame around the whole chart, above it.
+    frame_label = (f'<<font point-size="22"><b>{title}</b>  {kind}</font><br/>'
+                   f'<font point-size="11">{sub}</font>>') if o.show_title else '""'
     out += [
         "  subgraph cluster_frame {",
-        f'    label=<<font point-size="22"><b>{title}</b>  {kind}</font><br/>'
-        f'<font point-size="11">{sub}</font>>',
+        f"    label={frame_label}",
         '    labelloc="t"', '    labeljust="c"', '    color="transparent"', '    margin="12"',
     ]
     lane_index = [0]
@@ -358,7 +367,7 @@ def to_dot(diagram: Diagram, options: RenderOptions | None = None) -> str:
         pad = "  " * depth
         out.append(f"{pad}subgraph {cluster_ids[c.id]} {{")
         style: dict[str, object] = {"label": "<<b>" + "<br/>".join(
-            _esc(p) for p in wrap(c.label, 30)) + "</b>>", "labeljust": "l", "fontname": font}
+            _esc(p) for p in wrap(c.label, 40)) + "</b>>", "labeljust": "l", "fontname": font}
         if c.kind == "pool":
             style.update(style="filled", fillcolor="#fbfbfb", color="#455a64", penwidth="1.5",
                          fontsize="14")
@@ -443,7 +452,7 @@ def _format_of(path: str | os.PathLike[str]) -> str:
 def run_dot(dot_source: str, fmt: str, options: RenderOptions | None = None) -> bytes:
     """Run graphviz ``dot`` on DOT source and return the picture's bytes."""
     o = options or RenderOptions()
-    if fmt not in FORMATS:
+    if fmt not in (*FORMATS, "plain"):
         raise ConfigError(f"unknown picture format {fmt!r}: use one of {', '.join(FORMATS)}")
     binary = shutil.which(o.dot_binary)
     if binary is None:
@@ -464,12 +473,27 @@ def run_dot(dot_source: str, fmt: str, options: RenderOptions | None = None) -> 
     if done.returncode != 0 or not done.stdout:
         msg = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RenderError(f"graphviz could not draw the flowchart: {msg[-1] if msg else 'no output'}")
-    return done.stdout
+    return _pin_pdf_dates(done.stdout) if fmt == "pdf" else done.stdout
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})")
+
+
+def _pin_pdf_dates(data: bytes) -> bytes:
+    """Cairo stamps the PDF with the time of drawing (older cairo ignores SOURCE_DATE_EPOCH);
+    overwrite the digits in place, so byte offsets (the xref table) stay valid."""
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (D:19700101000000", data)
 
 
 def render_bytes(diagram: Diagram, fmt: str, options: RenderOptions | None = None) -> bytes:
     """The picture of a diagram as bytes in ``fmt`` (svg, png or pdf)."""
     return run_dot(to_dot(diagram, options), fmt, options)
+
+
+def layout_size(diagram: Diagram, options: RenderOptions | None = None) -> tuple[float, float]:
+    """The width and height (inches) dot would give the picture, without drawing it."""
+    first = run_dot(to_dot(diagram, options), "plain", options).split(b"\n", 1)[0].split()
+    return float(first[2]), float(first[3])  # "graph scale width height"
 
 
 def to_svg_bytes(diagram: Diagram, options: RenderOptions | None = None) -> bytes:
@@ -508,6 +532,6 @@ def render_file(bpmn_path: str | os.PathLike[str], out_path: str | os.PathLike[s
 
 __all__ = [
     "RenderOptions", "RenderError", "GraphvizNotFound", "FORMATS", "to_dot", "run_dot",
-    "render_bytes", "to_svg_bytes", "render", "render_tree", "render_file", "wrap",
+    "render_bytes", "to_svg_bytes", "layout_size", "render", "render_tree", "render_file", "wrap",
 ]
 

@@ -137,6 +137,25 @@ class Diagram:
                 inside.add(c.id)
         return [n for n in self.nodes if n.cluster in inside]
 
+    def without_bands(self) -> Diagram:
+        """The same chart without pool and lane boxes, for small prints (the A4 card).
+
+        Nothing is lost: every step's label still names its post; sub-processes stay boxed.
+        """
+        kinds = ("pool", "lane")
+        parent = {c.id: c.parent for c in self.clusters}
+        kind = {c.id: c.kind for c in self.clusters}
+
+        def up(cid: str | None) -> str | None:
+            while cid is not None and kind.get(cid) in kinds:
+                cid = parent.get(cid)
+            return cid
+
+        clusters = tuple(replace(c, parent=up(c.parent)) for c in self.clusters
+                         if c.kind not in kinds)
+        nodes = tuple(replace(n, cluster=up(n.cluster)) for n in self.nodes)
+        return replace(self, clusters=clusters, nodes=nodes)
+
     @staticmethod
     def placeholder(cluster_id: str) -> str:
         """The id a renderer gives the invisible node that keeps an empty cluster drawn."""
@@ -235,7 +254,7 @@ CONDITION_TEXT = {
 DEEMED_DEADLINES = ("promised", "statutory", "renewal")
 KEY_TEXT = {
     "deemed": "红色虚线：超时默许路径——承诺时限届满仍未作出决定的，视为准予，并追究超时岗位责任",
-    "supplement": "橙色虚线：补正路径——材料不全的一次性告知补正，补正期间暂停计时",
+    "supplement": "橙色虚线：补正路径——材料不全的一次性告知补正，补正期间不计入办理时限",
     "not_counted": "灰色环节：不计时——听证、检验、检测、鉴定、专家评审等所需时间不计入时限"
     "（《行政许可法》第四十五条）",
     "live": "实时统计：在办=当前停留件数，超期=已超环节时限件数，平均=平均用时（工作日）",
@@ -284,8 +303,9 @@ def limit_text(days: int | None, none_text: str = "") -> str:
 
 
 def stats_text(s: StepStats) -> str:
+    """Two label lines: cases waiting and overdue now, and the average working days taken."""
     avg = "—" if s.avg_days is None else f"{s.avg_days:.1f} 个工作日"
-    return f"在办 {s.waiting} 件 · 超期 {s.overdue} 件 · 平均 {avg}"
+    return f"在办 {s.waiting} 件 · 超期 {s.overdue} 件\n平均用时 {avg}"
 
 
 def deemed_rule_text(power: Power) -> str:
@@ -310,10 +330,12 @@ class _Builder:
         for el in root.iter():
             if isinstance(el.tag, str) and el.get("id") and el.get("id") not in self.by_id:
                 self.by_id[el.get("id", "")] = el
-        self.referenced_objects = {
-            (el.get("dataObjectRef") or "").strip()
-            for el in root.iter(f"{{{BPMN_NS}}}dataObjectReference")
-        }
+        self.object_ref: dict[str, str] = {}  # dataObject id → its first reference's id
+        for el in root.iter(f"{{{BPMN_NS}}}dataObjectReference"):
+            obj = (el.get("dataObjectRef") or "").strip()
+            if obj and obj not in self.object_ref:
+                self.object_ref[obj] = (el.get("id") or "").strip()
+        self.referenced_objects = set(self.object_ref)
         self.clusters: list[Cluster] = []
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
@@ -497,39 +519,34 @@ class _Builder:
                                directed=direction in ("One", "Both")))
 
     def data_associations(self, el: etree._Element, node_id: str) -> None:
+        """Data in and out of an element; refs to an activity's own ioSpecification are
+        internal to it and not drawn (bpmn-js writes a ``__targetRef_placeholder`` property)."""
         for child in el:
             local = _local(child)
             if local not in ("dataInputAssociation", "dataOutputAssociation"):
                 continue
-            refs = [r.text.strip() for r in child
-                    if _local(r) in ("sourceRef", "targetRef") and r.text and r.text.strip()]
-            srcs = [r.text.strip() for r in child
-                    if _local(r) == "sourceRef" and r.text and r.text.strip()]
-            tgts = [r.text.strip() for r in child
-                    if _local(r) == "targetRef" and r.text and r.text.strip()]
             aid = (child.get("id") or "").strip() or f"data~{len(self.edges)}"
-            if not refs:
-                continue
-            # Refs to an activity's own ioSpecification are internal and not drawn.
-            if local == "dataInputAssociation":
-                pairs = [(s, node_id) for s in srcs if self.drawable(s)]
-            else:
-                pairs = [(node_id, t) for t in tgts if self.drawable(t)]
-            for i, (s, t) in enumerate(pairs):
-                self.edges.append(Edge(aid if i == 0 else f"{aid}~{i}", s, t, "data"))
+            wanted = "sourceRef" if local == "dataInputAssociation" else "targetRef"
+            refs = [self.data_node(r.text.strip()) for r in child
+                    if _local(r) == wanted and r.text and r.text.strip()]
+            pairs = [(ref, node_id) if wanted == "sourceRef" else (node_id, ref)
+                     for ref in refs if ref is not None]
+            for i, (source, target) in enumerate(pairs):
+                self.edges.append(Edge(aid if i == 0 else f"{aid}~{i}", source, target, "data"))
 
-    def drawable(self, ref: str) -> bool:
+    def data_node(self, ref: str) -> str | None:
+        """The drawn node a data association points at, or None for activity-internal data."""
         el = self.by_id.get(ref)
         local = _local(el) if el is not None else None
         if local in ("dataObjectReference", "dataStoreReference"):
-            return True
-        if local == "dataObject":
-            return ref not in self.referenced_objects
+            return ref
+        if local == "dataObject":  # drawn itself, or through its first reference
+            return self.object_ref.get(ref, ref)
         if local in ("dataInput", "dataOutput") and el is not None:
             spec = el.getparent()
             owner = spec.getparent() if spec is not None else None
-            return owner is not None and _local(owner) == "process"
-        return False
+            return ref if owner is not None and _local(owner) == "process" else None
+        return None
 
     # collaboration -----------------------------------------------------------------------
     def collaboration(self, collab: etree._Element, drawn: set[str]) -> None:
@@ -608,23 +625,30 @@ def extract(
     nodes = [replace(n, label=_label(n)) for n in nodes]
     pools = [c.label for c in b.clusters if c.kind == "pool"]
     named = [_name(p) for p in procs if _name(p)]
+    collab_names = [_name(c) for c in collabs if _name(c)]
     title = (power.name if power else "") or (named[0] if len(procs) == 1 and named else "") \
-        or _name(root) or (pools[0] if pools else "") or "BPMN"
+        or _name(root) or (collab_names[0] if collab_names else "") \
+        or " · ".join(pools[:3]) or "BPMN"
     return Diagram(title, tuple(b.clusters), tuple(nodes), tuple(edges), legend)
 
 
 def _resolve_missing(b: _Builder) -> None:
     """An edge naming an element that is not in the file still shows where it points."""
     known = set(b.nodes) | {c.id for c in b.clusters} | {e.id for e in b.edges}
+    edges = []
     for e in b.edges:
+        ends = []
         for ref in (e.source, e.target):
             if ref not in known:
-                label = f"未找到的元素 {ref}" if ref else "未指明的元素"
                 rid = ref or f"missing~{len(b.nodes)}"
+                label = f"未找到的元素 {ref}" if ref else "未指明的元素"
                 b.nodes[rid] = Node(rid, "unknown", "", name=label, element_tag="missing")
                 known.add(rid)
-    b.edges = [replace(e, source=e.source or "missing~", target=e.target or "missing~")
-               if not (e.source and e.target) else e for e in b.edges]
+                ref = rid
+            ends.append(ref)
+        edges.append(replace(e, source=ends[0], target=ends[1]) if ends != [e.source, e.target]
+                     else e)
+    b.edges = edges
 
 
 def _mark_paths(nodes: list[Node], edges: list[Edge]) -> tuple[list[Node], list[Edge]]:

@@ -1,1 +1,85 @@
-from adapters.cli.common import cli  # noqa: F401
+"""Verbs for publishers: flowcharts, the public catalogue site, A4 cards, the filing list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from adapters.cli.common import Ctx, cli, pass_ctx
+from adapters.flowchart import render_tree
+from adapters.publish import export_all, write_card, write_filing, write_site
+from engine.diagram import StepStats
+from engine.services.catalogue_admin import all_sources, power_source
+from engine.services.supervision import step_statistics
+from engine.xmlsafe import parse_bpmn_bytes, read_bpmn_file
+
+
+@cli.command()
+@click.argument("power")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .svg, .png or .pdf.")
+@click.option("--live", is_flag=True,
+              help="Supervisor variant: per step, cases waiting now, overdue, average days.")
+@pass_ctx
+def flowchart(ctx: Ctx, power: str, output: str, live: bool) -> None:
+    """Draw a power's flowchart (流程图): POWER is a deployed power code or a .bpmn file."""
+    stats = None
+    if power.lower().endswith(".bpmn") or Path(power).is_file():
+        if live:
+            raise click.UsageError("--live needs a deployed power code, not a file")
+        _, tree = read_bpmn_file(power)
+    else:
+        p, xml = power_source(ctx.env, power)
+        tree = parse_bpmn_bytes(xml, f"{p.code}.bpmn")
+        if live:
+            stats = {k: StepStats(**v) for k, v in step_statistics(ctx.env, power, ctx.now).items()}
+    render_tree(tree, output, stats=stats)
+    click.echo(f"wrote {output}")
+
+
+@cli.group()
+def publish() -> None:
+    """Public output: catalogue site, cards, full export, filing list."""
+
+
+@publish.command("site")
+@click.argument("outdir", type=click.Path(file_okay=False))
+@pass_ctx
+def publish_site(ctx: Ctx, outdir: str) -> None:
+    """Write the public catalogue (职权目录) as a static site that opens offline."""
+    index = write_site(all_sources(ctx.env), outdir)
+    click.echo(f"wrote {index}")
+
+
+@publish.command("card")
+@click.argument("code")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@pass_ctx
+def publish_card(ctx: Ctx, code: str, output: str) -> None:
+    """Write the A4 one-page card (办事明白卡) of a public power as PDF."""
+    power, xml = power_source(ctx.env, code)
+    write_card(power, xml, output)
+    click.echo(f"wrote {output}")
+
+
+@publish.command("all")
+@click.argument("outdir", type=click.Path(file_okay=False))
+@pass_ctx
+def publish_all(ctx: Ctx, outdir: str) -> None:
+    """Export every public power: flowchart (SVG + PNG), guide page and card."""
+    sources = all_sources(ctx.env)
+    with click.progressbar(length=len(sources), label="publishing", show_pos=True,
+                           file=click.get_text_stream("stderr")) as bar:
+        result = export_all(sources, outdir, progress=lambda i, n, code: bar.update(1))
+    click.echo(f"exported {result.count} public power(s) to {outdir}")
+
+
+@publish.command("filing")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help=".html, .csv or .md")
+@pass_ctx
+def publish_filing(ctx: Ctx, output: str) -> None:
+    """List the non-public powers (备案) with reasons and legal basis, for the supervising office."""
+    write_filing(all_sources(ctx.env), output)
+    click.echo(f"wrote {output}")

@@ -27,13 +27,30 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
-    Image, KeepInFrame, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+    Image,
+    KeepInFrame,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
 )
 
-from adapters.flowchart import RenderError, RenderOptions, render_bytes
+from adapters.flowchart import RenderError, RenderOptions, layout_size, render_bytes
 from adapters.publish.common import (
-    NotPublic, Source, deemed_text, diagram_for, fees_text, leader_text, material_marks,
-    promised_text, result_text, statutory_text, step_counted, step_limit, tree_of,
+    NotPublic,
+    Source,
+    deemed_text,
+    diagram_for,
+    fees_text,
+    leader_text,
+    material_marks,
+    promised_text,
+    result_text,
+    statutory_text,
+    step_counted,
+    step_limit,
+    tree_of,
 )
 from engine.catalogue import Power
 
@@ -196,36 +213,25 @@ def card_story(power: Power, flowchart_png: bytes | None, font: str, width: floa
     return story
 
 
-def flowchart_pngs(power: Power, tree: etree._ElementTree,
-                   options: RenderOptions | None = None) -> list[bytes]:
-    """The card's flowchart candidates, top-to-bottom and left-to-right, without the legend
-    (the card states the facts itself); the card keeps whichever fits its space larger."""
+def flowchart_png(power: Power, tree: etree._ElementTree, width: float, height: float,
+                  options: RenderOptions | None = None) -> bytes:
+    """The card's flowchart, drawn to fit ``width`` × ``height`` points as large as it can.
+
+    Swimlane bands make a chart too wide to read on A4, so the card draws it without pool and
+    lane boxes (each step still names its post) and without the legend (the card states the
+    facts itself), top-to-bottom or left-to-right, whichever comes out larger (a layout-only
+    dot run decides), downsampled to print resolution.
+    """
     o = options or RenderOptions()
-    diagram = replace(diagram_for(power, tree), legend=None)
-    return [render_bytes(diagram, "png", replace(o, rankdir=d, dpi=max(o.dpi, 200)))
-            for d in ("TB", "LR")]
-
-
-def _fit(pngs: list[bytes], width: float, height: float) -> bytes:
-    """The candidate drawn largest in width × height, downsampled to print resolution."""
-    best, best_scale = pngs[0], -1.0
-    for png in pngs:
-        iw, ih = ImageReader(io.BytesIO(png)).getSize()
-        scale = min(width / iw, height / ih)
-        if scale > best_scale * 1.15:  # prefer the first (top-to-bottom) unless clearly larger
-            best, best_scale = png, scale
-    from PIL import Image as PILImage  # reportlab's own dependency
-
-    with PILImage.open(io.BytesIO(best)) as im:
-        iw, ih = im.size
-        target = 220 / 72 * best_scale  # pixels per image pixel for 220 dpi on paper
-        if target < 1:
-            im = im.convert("RGB").resize((max(1, round(iw * target)), max(1, round(ih * target))),
-                                          PILImage.LANCZOS)
-            buf = io.BytesIO()
-            im.save(buf, format="PNG", optimize=True)
-            return buf.getvalue()
-    return best
+    diagram = replace(diagram_for(power, tree).without_bands(), legend=None)
+    best, best_scale = "TB", -1.0
+    for rankdir in ("TB", "LR"):
+        w, h = layout_size(diagram, replace(o, rankdir=rankdir, show_title=False))
+        scale = min(width / (w * 72), height / (h * 72))
+        if scale > best_scale * 1.15:  # top-to-bottom unless the other is clearly larger
+            best, best_scale = rankdir, scale
+    dpi = max(72, min(300, round(220 * best_scale)))  # 220 dpi on paper at the chosen scale
+    return render_bytes(diagram, "png", replace(o, rankdir=best, dpi=dpi, show_title=False))
 
 
 def _height(story: list[object], width: float, height: float) -> float:
@@ -253,15 +259,16 @@ def write_card(power: Power, bpmn_tree: Source, out_pdf: str | Path, *,
         subject=power.code, creator="Sunshine 阳光审批", invariant=True,
     )
     width, height = doc.width, doc.height
-    # The flowchart takes the room the text leaves (at least 70 mm; past that all shrinks).
+    # The flowchart takes the room the text leaves, and at least 105 mm so that it stays
+    # legible: past that the whole card shrinks together to stay on one page.
     text_only = _height(card_story(power, None, font, width), width, height)
-    room = max(70 * mm, height - text_only - 16 * mm)
-    png = _fit(flowchart_pngs(power, tree, options), width, room)
+    room = max(105 * mm, height - text_only - 16 * mm)
+    png = flowchart_png(power, tree, width, room, options)
     story = card_story(power, png, font, width, image_height=room)
     # One page, always: everything shrinks together if the power has a long list.
     doc.build([KeepInFrame(width, height, story, mode="shrink")])
     return out
 
 
-__all__ = ["write_card", "card_story", "flowchart_pngs", "find_cjk_font", "register_cjk_font",
+__all__ = ["write_card", "card_story", "flowchart_png", "find_cjk_font", "register_cjk_font",
            "CJKFontNotFound"]

@@ -95,6 +95,9 @@ def step_limit(step: Step) -> str:
 
 
 def step_counted(step: Step) -> str:
+    """Whether a step's time counts toward the case's limit (ALL Art. 45; 补正 stops the clock)."""
+    if step.role == "supplement":
+        return "不计入办理时限（补正）"
     if step.counted:
         return "计时"
     return f"不计时（{step.special}）" if step.special else "不计时"

@@ -43,7 +43,7 @@ def export_all(powers: Sequence[Entry], outdir: str | Path, progress: Progress |
     names = slugs([p for p, _ in entries])
     files: list[Path] = []
     n = len(entries)
-    for i, ((power, source), slug) in enumerate(zip(entries, names), start=1):
+    for i, ((power, source), slug) in enumerate(zip(entries, names, strict=True), start=1):
         tree = tree_of(source, power.code)
         diagram = diagram_for(power, tree)
         svg = render_bytes(diagram, "svg", options)
@@ -62,7 +62,7 @@ def export_all(powers: Sequence[Entry], outdir: str | Path, progress: Progress |
         if progress is not None:
             progress(i, n, power.code)
     index = out / "index.html"
-    index.write_text(render_index(list(zip([p for p, _ in entries], names)), title),
+    index.write_text(render_index(list(zip([p for p, _ in entries], names, strict=True)), title),
                      encoding="utf-8")
     files.append(index)
     return ExportResult(index=index, count=n, files=tuple(files))

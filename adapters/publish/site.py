@@ -17,8 +17,20 @@ from pathlib import Path
 
 from adapters.flowchart import RenderOptions, to_svg_bytes
 from adapters.publish.common import (
-    Entry, deemed_text, diagram_for, fees_text, leader_text, material_marks, promised_text,
-    public_only, result_text, slugs, statutory_text, step_counted, step_limit, tree_of,
+    Entry,
+    deemed_text,
+    diagram_for,
+    fees_text,
+    leader_text,
+    material_marks,
+    promised_text,
+    public_only,
+    result_text,
+    slugs,
+    statutory_text,
+    step_counted,
+    step_limit,
+    tree_of,
 )
 from engine.catalogue import CATEGORIES, Power
 
@@ -215,13 +227,13 @@ def write_site(powers: Sequence[Entry], outdir: str | Path, *,
     (out / "powers").mkdir(parents=True, exist_ok=True)
     entries = public_only(powers)
     names = slugs([p for p, _ in entries])
-    for (power, source), slug in zip(entries, names):
+    for (power, source), slug in zip(entries, names, strict=True):
         svg = to_svg_bytes(diagram_for(power, tree_of(source, power.code)), options)
         (out / "powers" / f"{slug}.svg").write_bytes(svg)
         page = render_power_page(power, svg, Downloads(svg=f"{slug}.svg"), title)
         (out / "powers" / f"{slug}.html").write_text(page, encoding="utf-8")
     index = out / "index.html"
-    index.write_text(render_index(list(zip([p for p, _ in entries], names)), title),
+    index.write_text(render_index(list(zip([p for p, _ in entries], names, strict=True)), title),
                      encoding="utf-8")
     return index
 

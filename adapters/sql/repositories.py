@@ -232,8 +232,10 @@ class SqlStepRepository(_Repo):
 
     def list(self, *, case_id: int | None = None, post: str | None = None,
              user: str | None = None, status: str | None = "ready",
-             limit: int = 500) -> list[StepRecord]:
+             limit: int = 500, power_code: str | None = None) -> list[StepRecord]:
         query = sa.select(t.steps).order_by(t.steps.c.ready_at, t.steps.c.id).limit(limit)
+        if power_code:
+            query = query.where(t.steps.c.power_code == power_code)
         if case_id is not None:
             query = query.where(t.steps.c.case_id == case_id)
         if post:

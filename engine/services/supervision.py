@@ -104,3 +104,26 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "audit_chain": verify_chain(events) or "intact",
         }
         return record
+
+
+def step_statistics(env: Env, power_code: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Per step of a power: cases waiting there now, how many are overdue, and the average
+    working days taken (the live flowchart for supervisors)."""
+    at = env.now(now)
+    cal = env.calendar()
+    with env.uow() as uow:
+        rows = uow.steps.list(power_code=power_code, status=None, limit=1_000_000)
+    stats: dict[str, dict[str, Any]] = {}
+    taken: dict[str, list[int]] = {}
+    for s in rows:
+        entry = stats.setdefault(s.spec_id, {"waiting": 0, "overdue": 0, "avg_days": None})
+        if s.status.value == "ready":
+            entry["waiting"] += 1
+            if s.due_at is not None and s.due_at <= at:
+                entry["overdue"] += 1
+        elif s.status.value == "completed" and s.completed_at is not None:
+            taken.setdefault(s.spec_id, []).append(cal.working_days_between(
+                cal.local_date(s.ready_at), cal.local_date(s.completed_at)))
+    for spec_id, days in taken.items():
+        stats[spec_id]["avg_days"] = round(sum(days) / len(days), 1)
+    return stats

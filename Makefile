@@ -1,0 +1,48 @@
+# Sunshine (阳光审批). `make run` sets up and runs the product on SQLite; `make test` sets up
+# and runs every test (SQLite and PostgreSQL, real graphviz). Both install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUNSHINE := $(BIN)/sunshine
+DB ?= sqlite:///sunshine.db
+
+.PHONY: run test setup system-deps services lint clean site
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: system-deps $(VENV)/.installed
+
+# Debian packages: graphviz (flowcharts), a CJK font (Chinese labels), poppler (PDF checks).
+system-deps:
+	@sh .ci/ensure-system-deps.sh
+
+services:
+	@sh .ci/ensure-postgres.sh
+
+run: setup
+	$(SUNSHINE) --db $(DB) db upgrade
+	$(SUNSHINE) --db $(DB) deploy processes/*.bpmn
+	$(SUNSHINE) --db $(DB) publish site site
+	@echo ""
+	@echo "阳光审批 is running on $(DB). Public catalogue: site/index.html"
+	@echo "Try, in another terminal:  . $(VENV)/bin/activate && sunshine powers list"
+	@echo "                            sunshine case start XK-SPJY-001 --applicant 张三"
+	@echo "Starting the deadline worker (Ctrl-C to stop) ..."
+	$(SUNSHINE) --db $(DB) worker
+
+test: setup services
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check engine adapters tests
+
+clean:
+	rm -rf $(VENV) site sunshine.db sunshine.db-wal sunshine.db-shm

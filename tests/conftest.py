@@ -1,0 +1,122 @@
+"""Shared fixtures: databases (SQLite file and a fresh PostgreSQL schema), the Env, the CLI.
+
+PostgreSQL tests use the real server (SUNSHINE_TEST_PG_URL, default
+postgresql://postgres@127.0.0.1:5432/test); each test gets its own schema, dropped afterwards.
+A server that does not answer FAILS those tests: it is never a silent skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.bootstrap import build_env, upgrade_database
+from adapters.config import Settings
+from engine.services.context import Env, Rules
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+FIXTURES = ROOT / "tests" / "fixtures"
+PG_BASE = os.environ.get("SUNSHINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class MovableClock:
+    """A clock the test moves by hand (time travel)."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def set(self, text: str) -> None:
+        from adapters.cli.common import parse_now
+
+        self.at = parse_now(text)
+
+
+def _pg_schema_url() -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base = PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as err:  # pragma: no cover - environment problem
+        pytest.fail(f"PostgreSQL at {PG_BASE} does not answer: {err}; run .ci/ensure-postgres.sh")
+    sep = "&" if "?" in PG_BASE else "?"
+    yield f"{PG_BASE}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sunshine.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _pg_schema_url()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sunshine.db'}"
+    else:
+        yield from _pg_schema_url()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc))  # Mon 09:00 CST
+
+
+def make_env(url: str, clock: object, rules: Rules | None = None,
+             calendar_fallback: bool = False) -> Env:
+    settings = Settings(database_url=url, rules=rules or Rules(),
+                        calendar_fallback=calendar_fallback)
+    env = build_env(settings, clock)
+    upgrade_database(env.engine)  # type: ignore[attr-defined]
+    return env
+
+
+@pytest.fixture
+def env(db_url: str, clock: MovableClock) -> Env:
+    """An Env on a fresh, migrated database (SQLite and PostgreSQL), every process deployed."""
+    from engine.services.catalogue_admin import deploy
+
+    e = make_env(db_url, clock)
+    deploy(e, sorted(str(p) for p in PROCESSES.glob("*.bpmn")))
+    return e
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # noqa: ANN201
+    """Run `sunshine ARGS…` in-process; returns CliResult(code, out, err)."""
+    from adapters.cli import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
