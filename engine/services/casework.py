@@ -56,10 +56,10 @@ class CaseWork:
 
     # -- audit ----------------------------------------------------------------------------
 
-    def event(self, kind: str, **payload: Any) -> None:
+    def event(self, what: str, /, **payload: Any) -> None:
         assert self.case.id is not None
         previous = self.uow.audit.last(self.case.id)
-        self.uow.audit.append(next_event(previous, self.case.id, self.now, self.actor, kind,
+        self.uow.audit.append(next_event(previous, self.case.id, self.now, self.actor, what,
                                          payload))
 
     # -- steps ----------------------------------------------------------------------------

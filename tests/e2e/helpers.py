@@ -119,3 +119,22 @@ def one_line_error(res: Any) -> str:
     lines = [ln for ln in res.err.splitlines() if ln.strip()]
     assert len(lines) == 1, f"expected a one-line error, got stderr:\n{res.err}"
     return lines[0]
+
+
+def supplement_then_accept(sun: Sunshine, number: str, *items: str, clerk: str = "李窗口",
+                           now: str | None = None) -> dict[str, Any]:
+    """一次性告知 → 补正 → 受理 at the window; returns the record after acceptance."""
+    args: list[str] = []
+    for item in items or ("申请书",):
+        args += ["--item", item]
+    sun.ok("case", "supplement", number, "--as", clerk, *args, now=now)
+    record = sun.show(number)
+    assert record["state"] == "in_correction", record["state"]
+    assert [t["name"] for t in sun.tasks(number)] == [step(record, "补正材料", "ready")["name"]]
+    sun.ok("case", "supplemented", number, "--as", clerk, now=now)
+    assert sun.show(number)["state"] == "received"
+    sun.accept(number, clerk, now=now)
+    record = sun.show(number)
+    assert record["state"] == "accepted"
+    assert record["promised_deadline"], "no promised deadline after acceptance"
+    return record
