@@ -38,15 +38,30 @@ def next_event(previous: AuditEvent | None, case_id: int, at: datetime, actor: s
 
 
 def verify_chain(events: Sequence[AuditEvent]) -> list[str]:
-    """Problems with a case's stored chain, in order; [] when intact."""
+    """Problems with a case's stored chain, in order; [] when intact.
+
+    Each problem names the event: one that was edited ("altered"), one whose predecessor is not
+    the event before it ("does not follow"), a gap in the sequence numbers ("missing"), and an
+    event stored out of sequence ("out of order"). Removing the latest events leaves a shorter
+    chain that is still intact: that needs the last hash kept elsewhere to detect.
+    """
     problems = []
-    prev = GENESIS
-    for expected_seq, ev in enumerate(events, start=1):
-        if ev.seq != expected_seq:
-            problems.append(f"event {expected_seq} is missing (found seq {ev.seq})")
-        if ev.prev_hash != prev:
-            problems.append(f"event {ev.seq} does not follow the event before it")
+    present = {ev.seq for ev in events}
+    last = max(present, default=0)
+    for seq in range(1, last + 1):
+        if seq not in present:
+            problems.append(f"event {seq} is missing: it was deleted (the events after it "
+                            f"still carry its hash)")
+    prev: AuditEvent | None = None
+    for ev in events:
+        if prev is not None and ev.seq <= prev.seq:
+            problems.append(f"event {ev.seq} ({ev.kind}) is out of order: it is stored after "
+                            f"event {prev.seq}")
+        expected_prev = prev.hash if prev is not None else GENESIS
+        if ev.prev_hash != expected_prev:
+            before = f"event {prev.seq} ({prev.kind})" if prev is not None else "the start"
+            problems.append(f"event {ev.seq} ({ev.kind}) does not follow {before} before it")
         if event_hash(ev.case_id, ev.seq, ev.at, ev.actor, ev.kind, ev.payload, ev.prev_hash) != ev.hash:
             problems.append(f"event {ev.seq} ({ev.kind}) was altered after it was written")
-        prev = ev.hash
+        prev = ev
     return problems

@@ -67,12 +67,48 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# What to do about the SpiffWorkflow parse errors designers meet most, by message fragment.
+_KNOWN_FIXES = (
+    ("Non-default exclusive outgoing sequence flow without condition",
+     "give this flow a condition such as decision == \"refuse\", or make it the gateway's "
+     "default flow"),
+    ("Multiple outgoing flows are not supported",
+     "put a gateway after the task: an exclusive gateway with conditions to choose one path, or "
+     "a parallel gateway to take them all"),
+    ("no support implemented for this task type",
+     "the engine runs user, manual and script tasks: replace this task with one of them, or keep "
+     "the file as a flowchart only (isExecutable=\"false\")"),
+    ("Unsupported Catch Event",
+     "the engine runs timer boundary events marked with sunshine:deadline, not this kind of "
+     "event (compensation, cancel, …): remove it from a file meant to run"),
+    ("multiinstance task must specify",
+     "set a loop cardinality or an input collection, or remove the multi-instance marker"),
+)
+
+
 def spiff_error(err: Exception, file: str) -> DefinitionError:
     """Translate a SpiffWorkflow parse failure into a designer's words, with the element id."""
+    if isinstance(err, ValidationException) and (
+            isinstance(err.__context__, TypeError) or "raise_validation_exception" in str(err)):
+        # SpiffWorkflow 3.2 wraps the TypeError it raises on an error (or message, signal,
+        # escalation) event whose reference names no element; say what is missing.
+        return DefinitionError(
+            "the event's errorRef/messageRef/signalRef/escalationRef names no <bpmn:error>/"
+            "<bpmn:message>/<bpmn:signal>/<bpmn:escalation> element (Activiti writes the error "
+            "code there) — add that element at the top level of the file, or pick it in the "
+            "modeler's properties panel", file=file, element=err.id or None)
+    if isinstance(err, ValidationException) and "has no implementation" in str(err):
+        return DefinitionError(
+            f"SpiffWorkflow cannot parse it: {str(err).rstrip('.')} — data stores cannot run; "
+            f"remove the data store and its references from a file meant to run", file=file,
+            element=err.id or None)
     if isinstance(err, ValidationException):
         element = err.id or None
         msg = str(err).split(". ")[0].rstrip(".")
-        if "schema" in msg.lower() or "Element" in msg:
+        fix = next((f for known, f in _KNOWN_FIXES if known in str(err)), None)
+        if fix is not None:
+            pass
+        elif "schema" in msg.lower() or "Element" in msg:
             fix = "open the file in Camunda Modeler or bpmn.io and save it again, or fix the XML"
         else:
             fix = "fix the element in a BPMN modeler"

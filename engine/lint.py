@@ -66,15 +66,16 @@ def lint_bytes(data: bytes, file: str) -> tuple[list[Finding], list[Power]]:
         return out.findings, []
     powers: list[Power] = []
     processes = tree.getroot().findall(bpmn("process"))
+    executable_file = any(_executable(p) for p in processes)
+    structural = _structure_rules(out, tree.getroot(), executable_file)
     if not processes:
         out.error(None, "no-process", "the file has no <bpmn:process>; add one (a collaboration "
                   "alone cannot run)")
     runnable = []
     for process in processes:
         pid = process.get("id") or "?"
-        executable = process.get("isExecutable", "false").strip().lower() == "true"
         power = read_power(process)
-        if not executable:
+        if not _executable(process):
             if power is not None or len(processes) == 1:
                 out.error(pid, "not-executable",
                           "the process is marked isExecutable=\"false\" (the default in Camunda "
@@ -91,12 +92,83 @@ def lint_bytes(data: bytes, file: str) -> tuple[list[Finding], list[Power]]:
         _step_rules(out, process, power)
         _script_rules(out, process)
         runnable.append(power)
+    if structural:
+        # SpiffWorkflow would stumble on the same broken references and name the wrong element
+        # (e.g. the gateway a dangling flow leaves, not the flow): the findings above say it.
+        return out.findings, powers
     for power in runnable:
         try:
             parse_specs(tree, file, power.process_id)
         except DefinitionError as err:
             out.error(err.element or power.process_id, "spiff", err.bare_message)
     return out.findings, powers
+
+
+def _executable(process: etree._Element) -> bool:
+    return process.get("isExecutable", "false").strip().lower() == "true"
+
+
+# Event definitions whose reference must name a top-level element of the file.
+_EVENT_REFS = (
+    ("errorEventDefinition", "errorRef", "error", "errorCode"),
+    ("messageEventDefinition", "messageRef", "message", "name"),
+    ("signalEventDefinition", "signalRef", "signal", "name"),
+    ("escalationEventDefinition", "escalationRef", "escalation", "escalationCode"),
+)
+
+
+def _structure_rules(out: _Collector, root: etree._Element, executable_file: bool) -> bool:
+    """References that must name an existing element: sequence flows' ends, boundary events'
+    activities, and error/message/signal/escalation definitions. Checked before SpiffWorkflow
+    parses the file, which reports such problems (if at all) on a neighbouring element. True if
+    any error was found."""
+    before = len(out.findings)
+    top_level = {child.get("id"): etree.QName(child).localname for child in root
+                 if isinstance(child.tag, str) and child.get("id")}
+    for process in root.findall(bpmn("process")):
+        ids = {el.get("id") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
+        for flow in process.iter(bpmn("sequenceFlow")):
+            fid = flow.get("id")
+            for end, attr in (("starts at", "sourceRef"), ("leads to", "targetRef")):
+                ref = (flow.get(attr) or "").strip()
+                if not ref:
+                    out.error(fid, "flow-ref", f"sequence flow has no {attr}; connect both of its "
+                              "ends to elements in the modeler, or delete it")
+                elif ref not in ids:
+                    out.error(fid, "flow-ref",
+                              f"sequence flow {end} {ref!r} ({attr}), but the process has no "
+                              f"element with that id; reconnect the flow to an existing element "
+                              f"in the modeler, or delete it")
+        for event in process.iter(bpmn("boundaryEvent")):
+            ref = (event.get("attachedToRef") or "").strip()
+            if ref not in ids:
+                out.error(event.get("id"), "boundary-ref",
+                          f"boundary event is attached to {ref or 'nothing'!r} (attachedToRef), "
+                          f"but the process has no such activity; drop the event onto the edge of "
+                          f"the task it belongs to in the modeler")
+        for tag, attr, target, code in _EVENT_REFS:
+            for definition in process.iter(bpmn(tag)):
+                ref = (definition.get(attr) or "").strip()
+                if not ref or top_level.get(ref) == target:
+                    continue
+                event = definition.getparent()
+                out.error(event.get("id") if event is not None else None, "event-ref",
+                          f"the {target} event refers to {attr}={ref!r}, but the file has no "
+                          f"<bpmn:{target} id=\"{ref}\">; add <bpmn:{target} id=\"{ref}\" "
+                          f"{code}=\"{ref}\"/> at the top level of the file (Activiti writes the "
+                          f"{code} itself into {attr}), or pick the {target} in the modeler's "
+                          f"properties panel")
+    for store_id, kind in top_level.items():
+        if kind != "dataStore":
+            continue
+        message = ("data stores cannot run: the engine has no implementation for them "
+                   "(SpiffWorkflow refuses the whole file); remove the data store and its "
+                   "references from a file meant to run — a flowchart-only copy may keep them")
+        if executable_file:
+            out.error(store_id, "data-store", message)
+        else:
+            out.warn(store_id, "data-store", "once marked executable: " + message)
+    return any(f.severity == "error" for f in out.findings[before:])
 
 
 def _power_rules(out: _Collector, process: etree._Element, p: Power) -> None:
@@ -151,14 +223,16 @@ def _power_rules(out: _Collector, process: etree._Element, p: Power) -> None:
     if p.kind == "power" and not p.steps_with_role("acceptance"):
         out.error(pid, "acceptance-step", "no acceptance step: mark the window's acceptance "
                   "check with sunshine:step=\"acceptance\" (受理 / 不予受理 / 一次性告知补正)")
-    deemed_timers = [t for t in p.timers if t.deadline in ("promised", "renewal")]
-    decisions = {s.id for s in p.steps_with_role("decision")}
-    if p.deemed_approval and not any(t.attached_to in decisions and t.deadline == "promised"
-                                     for t in deemed_timers):
-        out.error(pid, "deemed-timer",
-                  "deemedApproval=\"true\" but the decision step has no interrupting timer "
-                  "boundary event with sunshine:deadline=\"promised\"; add it so the flowchart "
-                  "shows the rule and the engine can take the path")
+    decisions = [s.id for s in p.steps_with_role("decision")]
+    on_decision = [t for t in p.timers if t.attached_to in decisions]
+    # A timer on the decision step with no sunshine:deadline is reported on the timer below.
+    if p.deemed_approval and not any(t.deadline in ("promised", None) for t in on_decision):
+        for where in decisions or [pid]:
+            out.error(where, "deemed-timer",
+                      "deemedApproval=\"true\" but the decision step has no interrupting timer "
+                      "boundary event with sunshine:deadline=\"promised\"; add one to the "
+                      "decision step so the flowchart shows the rule and the engine can take "
+                      "the path (or set deemedApproval=\"false\")")
     for t in p.timers:
         if t.deadline is None:
             out.error(t.id, "timer-deadline",

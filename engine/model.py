@@ -302,3 +302,15 @@ class AuditEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+@dataclass
+class ApplicantFlag:
+    """A mark against an applicant (e.g. a false commitment, 容缺 materials not made up)."""
+
+    applicant: str
+    kind: str  # false_commitment, gaps_not_made_up
+    case_number: str
+    at: datetime
+    reason: str
+    id: int | None = None

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from engine.model import (
-    AuditEvent, Breach, Card, Case, ClockStop, Extension, StepRecord, Timer,
+    ApplicantFlag, AuditEvent, Breach, Card, Case, ClockStop, Extension, StepRecord, Timer,
 )
 
 
@@ -112,6 +112,11 @@ class CalendarRepository(Protocol):
     def years(self) -> dict[int, dict[str, Any]]: ...
 
 
+class FlagRepository(Protocol):
+    def add(self, flag: ApplicantFlag) -> None: ...
+    def for_applicant(self, applicant: str) -> list[ApplicantFlag]: ...
+
+
 class UnitOfWork(Protocol):
     definitions: DefinitionRepository
     cases: CaseRepository
@@ -123,6 +128,7 @@ class UnitOfWork(Protocol):
     stops: ClockStopRepository
     extensions: ExtensionRepository
     calendar: CalendarRepository
+    flags: FlagRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

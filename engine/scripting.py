@@ -7,6 +7,18 @@ imports, no names or attributes starting with ``_``, only safe builtins (no ``op
 ``exec``, ``__import__``, ``getattr`` on private attributes), and a time limit. ``check_source``
 lets lint refuse what can be seen before deployment; at run time anything else fails safely
 with a ScriptError and the case is left unchanged (the service rolls back).
+
+Three holes RestrictedPython leaves open are closed here:
+
+* ``math`` and ``datetime`` are offered as read-only namespaces of their public names, never as
+  the modules: the ``datetime`` module carries ``datetime.sys``, and from there
+  ``sys.modules['os']`` is one subscript away.
+* The time limit is a line tracer. CPython drops a tracer that raised, so a script that caught
+  the time-limit error would then loop for ever unwatched: ``try`` is refused, and the error is
+  a BaseException that ``except Exception`` could not catch anyway.
+* A tracer only runs between Python lines, so work done inside one C call (``sum(range(10**9))``,
+  ``10**10**8``, ``'x' * 10**10``) escapes it: ``range`` is bounded and ``+ * ** << %`` and the
+  padding and ``replace`` methods of strings refuse results past ``SIZE_LIMIT``.
 """
 
 from __future__ import annotations
@@ -14,9 +26,11 @@ from __future__ import annotations
 import ast
 import datetime
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -26,16 +40,22 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 from engine.errors import ScriptError
 
 TIME_LIMIT_SECONDS = 1.0
+SIZE_LIMIT = 1_000_000  # items, characters or bits one operation may produce
 FORBIDDEN_NAMES = frozenset(
     {"open", "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr",
-     "delattr", "input", "breakpoint", "memoryview", "help", "exit", "quit", "__import__"}
+     "delattr", "input", "breakpoint", "memoryview", "help", "exit", "quit", "__import__",
+     "BaseException"}
 )
+# str.format/format_map read attributes named in the format string ('{0.__class__}'), past
+# every attribute guard; RestrictedPython refuses them at run time, lint says so up front.
+FORMAT_METHODS = frozenset({"format", "format_map"})
 
 _EXTRA_BUILTINS: dict[str, Any] = {
     "len": len, "min": min, "max": max, "sum": sum, "abs": abs, "round": round, "any": any,
@@ -44,7 +64,143 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "float": float, "bool": bool, "isinstance": isinstance, "map": map, "filter": filter,
     "reversed": reversed,
 }
-_SAFE_MODULES: dict[str, Any] = {"math": math, "datetime": datetime}
+
+
+class ScriptTimeLimit(BaseException):
+    """Raised inside a script that ran out of time; not an Exception, so scripts cannot catch
+    it (and ``try`` is refused anyway). Turned into ScriptError outside the script."""
+
+
+def _too_big(what: str) -> ScriptError:
+    return ScriptError(f"a BPMN script tried to build {what} larger than {SIZE_LIMIT:,}; "
+                       f"scripts work on small case data")
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _bounded_range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > SIZE_LIMIT:
+        raise _too_big("a range")
+    return r
+
+
+def _bounded_pow(base: Any, exp: Any, mod: Any = None) -> Any:
+    if (mod is None and isinstance(base, int) and isinstance(exp, int) and exp > 0
+            and abs(base) > 1 and base.bit_length() * exp > SIZE_LIMIT):
+        raise _too_big("a number (bits)")
+    return pow(base, exp) if mod is None else pow(base, exp, mod)
+
+
+_FORMAT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)(?:\.(\*|\d+))?")
+
+
+def _binop(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` for the operators that can build a huge value inside one C call."""
+    if op == "+":
+        sa, sb = _size(a), _size(b)
+        if sa is not None and sb is not None and sa + sb > SIZE_LIMIT:
+            raise _too_big("a sequence")
+        return a + b
+    if op == "*":
+        for seq, n in ((a, b), (b, a)):
+            if _size(seq) is not None and isinstance(n, int) and _size(seq) * n > SIZE_LIMIT:
+                raise _too_big("a sequence")
+        if (isinstance(a, int) and isinstance(b, int)
+                and a.bit_length() + b.bit_length() > SIZE_LIMIT):
+            raise _too_big("a number (bits)")
+        return a * b
+    if op == "**":
+        return _bounded_pow(a, b)
+    if op == "<<":
+        if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b > SIZE_LIMIT:
+            raise _too_big("a number (bits)")
+        return a << b
+    if op == "%":
+        if isinstance(a, (str, bytes)):
+            text = a.decode("latin-1") if isinstance(a, bytes) else a
+            for match in _FORMAT_WIDTH.finditer(text):
+                if "*" in match.groups("") or any(
+                        g and g.isdigit() and int(g) > SIZE_LIMIT for g in match.groups()):
+                    raise _too_big("a formatted string")
+        return a % b
+    raise ScriptError(f"operator {op} is not allowed in a BPMN script")
+
+
+_PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_TEXT = (str, bytes)
+
+
+def _check_padding(text: Any, *args: Any) -> None:
+    if any(isinstance(x, int) and x > SIZE_LIMIT for x in args):
+        raise _too_big("a string")
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: int = -1) -> None:
+    found = text.count(old) if count < 0 else min(count, text.count(old))
+    if len(text) + found * max(0, len(new) - len(old)) > SIZE_LIMIT:
+        raise _too_big("a string")
+
+
+def _check_join(sep: Any, items: Any) -> list[Any]:
+    items = list(items)
+    if len(sep) * max(0, len(items) - 1) + sum(_size(i) or 0 for i in items) > SIZE_LIMIT:
+        raise _too_big("a string")
+    return items
+
+
+def _check_extend(seq: Any, items: Any) -> None:
+    if _size(seq) is not None and (_size(items) or 0) + len(seq) > SIZE_LIMIT:
+        raise _too_big("a list")
+
+
+def _guarded_method(obj: Any, name: str, method: Any) -> Any:
+    """Methods that can grow a value by a large factor in one C call, bounded."""
+    unbound = isinstance(obj, type)  # str.join(sep, items) as well as sep.join(items)
+    if (issubclass(obj, _TEXT) if unbound else isinstance(obj, _TEXT)):
+        check = {"replace": _check_replace, "join": None,
+                 **{n: _check_padding for n in _PADDING}}.get(name, False)
+    elif (issubclass(obj, list) if unbound else isinstance(obj, list)) and name == "extend":
+        check = _check_extend
+    else:
+        check = False
+    if check is False:
+        return method
+
+    def guarded(*args: Any) -> Any:
+        target, rest = (args[0], args[1:]) if unbound else (obj, args)
+        if name == "join":
+            items = _check_join(target, *rest)
+            return method(*args[:1], items) if unbound else method(items)
+        check(target, *rest)  # type: ignore[operator]
+        return method(*args)
+
+    return guarded
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    """RestrictedPython's safer_getattr, with methods that can grow a value bounded."""
+    value = safer_getattr(obj, name, *((default,) if default is not None else ()))
+    return _guarded_method(obj, name, value)
+
+
+def _namespace(module: Any, names: list[str]) -> SimpleNamespace:
+    """A read-only view of some public names of a module (never the module itself)."""
+    return SimpleNamespace(**{n: getattr(module, n) for n in names})
+
+
+# No factorial/comb/perm/prod: each can run for minutes inside one C call.
+_MATH_NAMES = [n for n in dir(math) if not n.startswith("_")
+               and n not in ("factorial", "comb", "perm", "prod")]
+_DATETIME_NAMES = ["date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR"]
+_EXTRA_BUILTINS.update({"range": _bounded_range, "pow": _bounded_pow})
+
+
+def _safe_modules() -> dict[str, Any]:
+    return {"math": _namespace(math, _MATH_NAMES),
+            "datetime": _namespace(datetime, _DATETIME_NAMES)}
 
 
 def _write_guard(obj: Any) -> Any:
@@ -59,27 +215,56 @@ def _guards() -> dict[str, Any]:
     builtins.update(_EXTRA_BUILTINS)
     for name in FORBIDDEN_NAMES:
         builtins.pop(name, None)
+    builtins["_getattr_"] = _getattr
     return {
         "__builtins__": builtins,
-        "_getattr_": safer_getattr,
+        "_getattr_": _getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": _write_guard,
         "_inplacevar_": _inplace,
-        **_SAFE_MODULES,
+        "_binop_": _binop,
+        **_safe_modules(),
     }
 
 
 def _inplace(op: str, x: Any, y: Any) -> Any:
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
-        "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b,
+        "+=": lambda a, b: _binop("+", a, b), "-=": lambda a, b: a - b,
+        "*=": lambda a, b: _binop("*", a, b), "/=": lambda a, b: a / b,
+        "//=": lambda a, b: a // b, "%=": lambda a, b: _binop("%", a, b),
+        "**=": lambda a, b: _binop("**", a, b), "<<=": lambda a, b: _binop("<<", a, b),
     }
     if op not in ops:
         raise ScriptError(f"operator {op} is not allowed in a BPMN script")
     return ops[op](x, y)
+
+
+_GUARDED_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%",
+}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's rules, plus ``a op b`` → ``_binop_(op, a, b)`` for the operators
+    that can build a huge value inside one C call (see module docstring)."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = self.node_contents_visit(node)
+        op = _GUARDED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        call = ast.Call(func=ast.Name("_binop_", ast.Load()),
+                        args=[ast.Constant(op), node.left, node.right], keywords=[])
+        copy_locations(call, node)
+        return call
+
+
+def _compile(source: str, mode: str) -> Any:
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    return compiler(source, "<bpmn>", policy=_Policy)
 
 
 def check_source(source: str, mode: str = "exec") -> list[str]:
@@ -99,10 +284,17 @@ def check_source(source: str, mode: str = "exec") -> list[str]:
             problems.append(f"uses the name `{node.id}`; names starting with _ are not allowed")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             problems.append(f"reads the attribute `{node.attr}`; private attributes are refused")
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source, "<bpmn>")
+        elif isinstance(node, ast.Attribute) and node.attr in FORMAT_METHODS:
+            problems.append(f"calls `.{node.attr}()`, which can read private attributes through "
+                            f"its format string; use an f-string or `%` instead")
+        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            problems.append("uses try/except; BPMN scripts may not catch errors (a failing "
+                            "script stops the step and leaves the case unchanged)")
+    result = _compile(source, mode)
     for err in result.errors:
-        if not any(err.split(":")[-1].strip() in p for p in problems):
+        # RestrictedPython names the offending name in quotes; skip what was said above.
+        quoted = re.findall(r'"([^"]+)"', err)
+        if not any(f"`{q}`" in p for q in quoted for p in problems):
             problems.append(err)
     # Deduplicate, keep order.
     return list(dict.fromkeys(problems))
@@ -116,7 +308,7 @@ class _Deadline:
 
     def __call__(self, frame: Any, event: str, arg: Any) -> Any:
         if time.monotonic() > self.until:
-            raise ScriptError(f"a BPMN script ran longer than {TIME_LIMIT_SECONDS:g} s and was stopped")
+            raise ScriptTimeLimit()
         return self
 
 
@@ -125,6 +317,11 @@ def _run_limited(fn: Callable[[], Any]) -> Any:
     sys.settrace(_Deadline(TIME_LIMIT_SECONDS))
     try:
         return fn()
+    except ScriptTimeLimit:
+        raise ScriptError(f"a BPMN script ran longer than {TIME_LIMIT_SECONDS:g} s and was "
+                          f"stopped") from None
+    except NotImplementedError as err:  # RestrictedPython's refusal of str.format & co.
+        raise ScriptError(f"refused in a BPMN script: {err}") from None
     finally:
         sys.settrace(previous)
 
@@ -143,8 +340,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
             if problems:
                 raise ScriptError(f"refused BPMN {'condition' if mode == 'eval' else 'script'}: "
                                   f"{problems[0]}")
-            compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-            self._cache[key] = compiler(source, "<bpmn>").code
+            self._cache[key] = _compile(source, mode).code
         return self._cache[key]
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:

@@ -7,6 +7,7 @@ import click
 from adapters.cli.common import Ctx, cli, echo_json, local, parse_data, pass_ctx, table
 from engine.model import CaseState
 from engine.services import cases as svc
+from engine.services import handling
 from engine.services.supervision import case_record
 
 
@@ -21,14 +22,16 @@ def case() -> None:
 @click.option("--data", "data", multiple=True, metavar="KEY=VALUE", help="Application data.")
 @click.option("--channel", type=click.Choice(["window", "online", "mail", "registered_mail"]),
               default="window", help="How the application arrived.")
+@click.option("--received-on", default=None, metavar="YYYY-MM-DD",
+              help="Mail/online: the day the office signed for it or confirmed it (OGI Art. 31).")
 @click.option("--as", "actor", default="window", help="Who receives it (recorded).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...], channel: str,
-               actor: str, as_json: bool) -> None:
+               received_on: str | None, actor: str, as_json: bool) -> None:
     """Receive an application (收件); prints the case number and query code."""
     c = svc.start_case(ctx.env, power_code, applicant, parse_data(data), actor=actor,
-                       channel=channel, now=ctx.now)
+                       channel=channel, received_on=received_on, now=ctx.now)
     if as_json:
         echo_json({"number": c.number, "query_code": c.query_code, "state": c.state.value})
     else:
@@ -36,12 +39,18 @@ def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...],
         click.echo(f"查询码 query code: {c.query_code}", err=True)
 
 
+def _t(iso: str | None) -> str:
+    import datetime as dt
+
+    return local(dt.datetime.fromisoformat(iso)) if iso else ""
+
+
 def _print_case(ctx: Ctx, number: str) -> None:
     r = case_record(ctx.env, number)
     click.echo(f"{r['number']}  {r['power']}  {r['state_label']} ({r['state']}, 平台状态码 "
                f"{r['platform_code']})")
     click.echo(f"申请人 applicant: {r['applicant']}   办件类型: {r['mode']}   查询码: {r['query_code']}")
-    click.echo(f"收件 received: {r['received_at'][:16]}   受理 accepted: {(r['accepted_at'] or '')[:16]}"
+    click.echo(f"收件 received: {_t(r['received_at'])}   受理 accepted: {_t(r['accepted_at'])}"
                + ("（依法视为受理）" if r["deemed_accepted"] else ""))
     if r["promised_deadline"]:
         flag = "（临时，按双休日推算 provisional）" if r["provisional_deadlines"] else ""
@@ -51,13 +60,13 @@ def _print_case(ctx: Ctx, number: str) -> None:
     if r["result"]:
         click.echo(f"结果 result: {r['result']}" + ("（视为准予 deemed）" if r["deemed"] else ""))
     click.echo("环节 steps:")
-    table([(s["name"], s["post"], s["person"], s["start"][:16], (s["end"] or "")[:16],
+    table([(s["name"], s["post"], s["person"], _t(s["start"]), _t(s["end"]),
             s["due"], s["status"], s["outcome"] or "", s["opinion"] or "") for s in r["steps"]],
           ["环节", "岗位", "经办人", "开始", "结束", "时限至", "状态", "结果", "意见"])
     if r["cards"]:
         click.echo("牌 cards:")
         for c in r["cards"]:
-            click.echo(f"  {c['kind']}  {c['issued_at'][:16]}  {c['note']}")
+            click.echo(f"  {c['kind']}  {_t(c['issued_at'])}  {c['note']}")
     if r["breaches"]:
         click.echo("违诺 breaches:")
         for b in r["breaches"]:
@@ -235,3 +244,102 @@ def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> N
     """Complete a step with its form data."""
     c = svc.complete_task(ctx.env, task_id, user=user, data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} {c.state.label}" + (f" — {c.result}" if c.result else ""))
+
+
+@case.command("extend")
+@click.argument("number")
+@click.option("--as", "actor", required=True, help="The handler asking (承办人).")
+@click.option("--days", type=int, required=True, help="Working days (at most 10; 15 for 联办件).")
+@click.option("--reason", required=True, help="Reasons, told to the applicant.")
+@pass_ctx
+def case_extend(ctx: Ctx, number: str, actor: str, days: int, reason: str) -> None:
+    """延期: ask the head of the organ to extend the statutory limit (ALL Art. 42)."""
+    ext = handling.request_extension(ctx.env, number, actor=actor, reason=reason, days=days,
+                                     now=ctx.now)
+    if ext.decision == "refused":
+        click.echo(f"错误 error: extension refused: {ext.decision_reason}; recorded as a breach",
+                   err=True)
+        raise click.exceptions.Exit(5)
+    click.echo(f"{number} 延期申请 {days} 个工作日 requested; awaiting the head's decision "
+               f"(`sunshine case extend-decide {number}`)")
+
+
+@case.command("extend-decide")
+@click.argument("number")
+@click.option("--as", "by", required=True, help="The head of the organ (本行政机关负责人).")
+@click.option("--approve/--refuse", required=True)
+@click.option("--reason", required=True)
+@pass_ctx
+def case_extend_decide(ctx: Ctx, number: str, by: str, approve: bool, reason: str) -> None:
+    """Decide an extension request; the applicant is notified with the reasons."""
+    ext = handling.decide_extension(ctx.env, number, approve=approve, by=by, reason=reason,
+                                    now=ctx.now)
+    c = svc.find_case(ctx.env, number)
+    click.echo(f"{number} extension {ext.decision}; statutory by {c.statutory_day}, "
+               f"promised by {c.promised_day}")
+
+
+@case.group("special")
+def case_special() -> None:
+    """特别程序: hearing, testing, expert review … (time not counted, ALL Art. 45)."""
+
+
+@case_special.command("start")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--type", "kind", required=True,
+              help="听证, 招标, 拍卖, 检验, 检测, 检疫, 鉴定, 专家评审, 征求第三方意见")
+@click.option("--reason", required=True)
+@click.option("--expected-days", type=int, required=True, help="Told to the applicant in writing.")
+@click.option("--basis", default=handling.ART45_BASIS, show_default=True)
+@pass_ctx
+def case_special_start(ctx: Ctx, number: str, actor: str, kind: str, reason: str,
+                       expected_days: int, basis: str) -> None:
+    """Start a special procedure: the clock stops."""
+    handling.start_special(ctx.env, number, actor=actor, kind=kind, reason=reason,
+                           expected_days=expected_days, basis=basis, now=ctx.now)
+    click.echo(f"{number} 特别程序（{kind}）开始 started; clock stopped")
+
+
+@case_special.command("end")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--result", required=True)
+@pass_ctx
+def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
+    """End the special procedure with its result: the clock runs again, deadlines move."""
+    handling.end_special(ctx.env, number, actor=actor, result=result, now=ctx.now)
+    c = svc.find_case(ctx.env, number)
+    click.echo(f"{number} 特别程序结束 ended; promised by {c.promised_day}, "
+               f"statutory by {c.statutory_day or '无'}")
+
+
+@case.command("accept-gaps")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@click.option("--missing", multiple=True, required=True, help="A non-key material to follow.")
+@click.option("--commitment-signed", is_flag=True, help="The applicant signed the commitment.")
+@click.option("--makeup-days", type=int, default=None,
+              help="Working days to make up (never later than the promised deadline).")
+@pass_ctx
+def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...],
+                     commitment_signed: bool, makeup_days: int | None) -> None:
+    """容缺受理: accept with non-key materials to follow."""
+    w = handling.accept_with_gaps(ctx.env, number, actor=actor, missing=list(missing),
+                                  commitment_signed=commitment_signed, makeup_days=makeup_days,
+                                  now=ctx.now)
+    import datetime as dt
+
+    due = dt.datetime.fromisoformat(w.case.data["gaps"]["due_at"]) - dt.timedelta(seconds=1)
+    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {local(due)[:10]}, "
+               f"promised by {w.case.promised_day}")
+
+
+@case.command("gaps-made-up")
+@click.argument("number")
+@click.option("--as", "actor", required=True)
+@pass_ctx
+def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
+    """The materials missing under 容缺受理 have arrived."""
+    handling.gaps_made_up(ctx.env, number, actor=actor, now=ctx.now)
+    click.echo(f"{number} 容缺材料已补齐 made up")

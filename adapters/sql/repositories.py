@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql import tables as t
 from engine.errors import Conflict, NotFound
 from engine.model import (
-    AuditEvent, Breach, BreachKind, Card, CardKind, Case, CaseState, ClockState, ClockStop,
+    ApplicantFlag, AuditEvent, Breach, BreachKind, Card, CardKind, Case, CaseState, ClockState, ClockStop,
     Extension, Measure, StepRecord, TaskStatus, Timer, TimerKind, TimerStatus,
 )
 from engine.serialization import SERIALIZER_VERSION
@@ -383,3 +383,14 @@ class SqlCalendarRepository(_Repo):
     def years(self) -> dict[int, dict[str, Any]]:
         rows = self.conn.execute(sa.select(t.calendar_years).order_by(t.calendar_years.c.year))
         return {r.year: dict(r._mapping) for r in rows}
+
+
+class SqlFlagRepository(_Repo):
+    def add(self, flag: ApplicantFlag) -> None:
+        flag.id = self.conn.execute(t.applicant_flags.insert().values(
+            **_row(flag, skip=("id",)))).inserted_primary_key[0]
+
+    def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
+        rows = self.conn.execute(sa.select(t.applicant_flags).where(
+            t.applicant_flags.c.applicant == applicant).order_by(t.applicant_flags.c.id))
+        return [_build(ApplicantFlag, r, {}) for r in rows]

@@ -228,3 +228,12 @@ calendar_years = sa.Table(
     sa.Column("workdays", sa.JSON, nullable=False),
     sa.Column("imported_at", UTCDateTime, nullable=False),
 )
+
+applicant_flags = sa.Table(
+    "applicant_flags", metadata, _id(),
+    sa.Column("applicant", sa.String(200), nullable=False, index=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)

@@ -64,6 +64,7 @@ class SqlUnitOfWork:
         self.stops = r.SqlClockStopRepository(c)
         self.extensions = r.SqlExtensionRepository(c)
         self.calendar = r.SqlCalendarRepository(c)
+        self.flags = r.SqlFlagRepository(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -44,12 +44,27 @@ def _require_open(work: CaseWork) -> None:
 
 def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] | None = None,
                *, actor: str = "window", channel: str = "window",
-               now: datetime | None = None) -> Case:
-    """Receive an application (收件): a new case on the power's latest active version."""
+               received_on: str | None = None, now: datetime | None = None) -> Case:
+    """Receive an application (收件): a new case on the power's latest active version.
+
+    The date of receipt follows the channel (OGI Art. 31): in person, the moment it is
+    handed in; registered mail, the day the office signed for it; ordinary mail and online,
+    the day receipt was confirmed — given as ``received_on`` (YYYY-MM-DD).
+    """
     if not applicant.strip():
         raise InvalidAction("the applicant's name is empty — pass --applicant NAME")
     at = env.now(now)
     data = dict(data or {})
+    if channel != "window" and received_on:
+        received = _start_of_day(env, received_on)
+        if received > at:
+            raise InvalidAction(f"--received-on {received_on} is in the future")
+        at_received = received
+    elif channel == "window" and received_on:
+        raise InvalidAction("--received-on is for mail and online applications; at the window "
+                            "the application is received when it is handed in")
+    else:
+        at_received = at
     with env.uow() as uow:
         definition = uow.definitions.latest(power_code)
         if definition is None:
@@ -70,7 +85,8 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
             number=f"{year}-{power.short_name}-{serial:06d}",
             query_code="".join(secrets.choice(QUERY_ALPHABET) for _ in range(8)),
             power_code=power.code, definition_id=definition.id, process_id=power.process_id,
-            applicant=applicant.strip(), received_at=at, mode=power.mode, channel=channel,
+            applicant=applicant.strip(), received_at=at_received, mode=power.mode,
+            channel=channel,
             data={"application": data},
         )
         if "licence_expires" in data:
@@ -84,12 +100,22 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
         work.start_runtime(data)
         work.sync()
         if case.state.is_open and work.open_step_with_role("acceptance"):
-            notice = env.calendar().deadline(at, env.rules.acceptance_notice_days)
+            notice = env.calendar().deadline(at_received, env.rules.acceptance_notice_days)
             uow.timers.add(Timer(case_id=case.id or 0, kind=TimerKind.ACCEPTANCE_DUE,
                                  due_at=notice.at))
         work.save()
         uow.commit()
         return case
+
+
+def _start_of_day(env: Env, day: str) -> datetime:
+    from datetime import date, time, timezone
+
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        raise InvalidAction(f"{day!r} is not a date; write it as YYYY-MM-DD") from None
+    return datetime.combine(d, time(0), tzinfo=env.calendar().tz).astimezone(timezone.utc)
 
 
 def _acceptance_step(work: CaseWork) -> StepRecord:

@@ -16,7 +16,7 @@ from engine.audit import next_event
 from engine.catalogue import Power
 from engine.errors import InvalidAction
 from engine.model import (
-    RESULT_TO_STATE, Breach, BreachKind, Case, CaseState, ClockState, ClockStop, StepRecord,
+    RESULT_TO_STATE, ApplicantFlag, Breach, BreachKind, Case, CaseState, ClockState, ClockStop, StepRecord,
     TaskStatus, Timer, TimerKind, TimerStatus,
 )
 from engine.ports import UnitOfWork
@@ -133,7 +133,8 @@ class CaseWork:
         if meta and meta.organ == "higher" and not self.case.data.get("forwarded_at"):
             self.forward_to_higher_organ()
         if meta and meta.role == "decision" and self.case.deemed_pending:
-            self.fire_deemed(pending=True)
+            self.fire_deemed(pending=True,
+                             deadline_kind=str(self.case.data.get("deemed_kind", "promised")))
 
     def forward_to_higher_organ(self) -> None:
         """上报件 (ALL Art. 43): the higher organ's limit runs from its receipt."""
@@ -159,6 +160,9 @@ class CaseWork:
         self.case.clock = ClockState.STOPPED
         self.case.closed_at = self.now
         self._cancel_timers()
+        if result == "revoked":
+            self.flag_applicant("false_commitment",
+                                "告知承诺不实，许可决定被撤销（告知承诺制）")
         self.event("case_closed", result=result, state=state.value, end_event=end)
 
     # -- timers ---------------------------------------------------------------------------
@@ -172,15 +176,20 @@ class CaseWork:
 
     def _add_timer(self, kind: TimerKind, due: datetime, task_id: str | None = None) -> None:
         assert self.case.id is not None
-        paused = self.case.clock == ClockState.SUSPENDED and kind != TimerKind.RENEWAL_EXPIRY
+        paused = self.case.clock == ClockState.SUSPENDED and kind not in (
+            TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE)
         self.uow.timers.add(Timer(case_id=self.case.id, kind=kind, due_at=due, task_id=task_id,
                                   status=TimerStatus.PAUSED if paused else TimerStatus.PENDING))
 
     def schedule_step_timers(self, row: StepRecord) -> None:
         if row.limit_days is None or row.due_at is None:
             return
+        original = self.calendar.add_working_days(self.calendar.local_date(row.ready_at),
+                                                  row.limit_days)
+        moved = (self.calendar.working_days_between(original, row.due_day)
+                 if row.due_day is not None and row.due_day > original else 0)
         warn = deadlines.warning_at(self.calendar, row.ready_at, row.limit_days,
-                                    self.env.rules.warning_share)
+                                    self.env.rules.warning_share, shift=moved)
         if warn is not None:
             self._add_timer(TimerKind.STEP_WARNING, warn, row.id)
         self._add_timer(TimerKind.STEP_OVERDUE, row.due_at, row.id)
@@ -208,11 +217,17 @@ class CaseWork:
             self._add_timer(TimerKind.RENEWAL_EXPIRY, datetime.fromisoformat(expiry))
 
     def reschedule_all(self) -> None:
-        """After the deadlines moved: new due rows for the case and every open step."""
+        """After the deadlines moved: new due rows for the case and every open step; any other
+        row the stop had paused runs again."""
         self.schedule_case_timers()
         for row in self.open_steps():
             self._cancel_timers(task_id=row.id)
             self.schedule_step_timers(row)
+        if self.case.clock == ClockState.RUNNING:
+            assert self.case.id is not None
+            for timer in self.uow.timers.for_case(self.case.id, ("paused",)):
+                timer.status = TimerStatus.PENDING
+                self.uow.timers.save(timer)
 
     # -- clock stops ----------------------------------------------------------------------
 
@@ -230,7 +245,8 @@ class CaseWork:
             self.case.clock = ClockState.SUSPENDED
             self.case.suspended_since = self.now
             for timer in self.uow.timers.for_case(self.case.id, ("pending",)):
-                if timer.kind == TimerKind.RENEWAL_EXPIRY or (task_id and timer.task_id == task_id):
+                if timer.kind in (TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE) or (
+                        task_id and timer.task_id == task_id):
                     continue  # the stopping step keeps its own expected duration
                 timer.status = TimerStatus.PAUSED
                 self.uow.timers.save(timer)
@@ -322,6 +338,13 @@ class CaseWork:
             self.event("breach_recorded", kind=kind.value, facts=facts,
                        step=step.name if step else None, post=step.post if step else None,
                        person=step.assignee if step else None)
+
+    def flag_applicant(self, kind: str, reason: str) -> None:
+        """Record against the applicant (失信: false commitment, 容缺 not made up)."""
+        self.uow.flags.add(ApplicantFlag(applicant=self.case.applicant, kind=kind,
+                                         case_number=self.case.number, at=self.now,
+                                         reason=reason))
+        self.event("applicant_flagged", applicant=self.case.applicant, flag=kind, reason=reason)
 
     # -- save -----------------------------------------------------------------------------
 

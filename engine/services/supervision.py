@@ -101,6 +101,8 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
                 {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind,
                  "payload": e.payload, "hash": e.hash} for e in events
             ],
+            "gaps": case.data.get("gaps"),
+            "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant)],
             "audit_chain": verify_chain(events) or "intact",
         }
         return record

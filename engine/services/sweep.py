@@ -113,6 +113,10 @@ def _apply(work: CaseWork, timer: Timer, at: datetime) -> bool:
         return _acceptance_due(work)
     if kind == TimerKind.RENEWAL_EXPIRY:
         return _renewal_expiry(work)
+    if kind == TimerKind.MAKEUP_DUE:
+        from engine.services.handling import makeup_overdue
+
+        return makeup_overdue(work)
     if case.clock == ClockState.SUSPENDED:
         return False  # paused rows are not claimed; this only guards against a race
     if kind in (TimerKind.STEP_WARNING, TimerKind.STEP_OVERDUE):
@@ -209,5 +213,6 @@ def _renewal_expiry(work: CaseWork) -> bool:
                 "有效期届满前未作出是否准予延续的决定，依《行政许可法》第五十条视为准予延续", holder)
     if not work.fire_deemed(deadline_kind="renewal"):
         work.case.deemed_pending = True
+        work.case.data["deemed_kind"] = "renewal"
         work.event("deemed_renewal_pending", reason="the decision step is not reached yet")
     return True

@@ -130,7 +130,9 @@ def supplement_then_accept(sun: Sunshine, number: str, *items: str, clerk: str =
     sun.ok("case", "supplement", number, "--as", clerk, *args, now=now)
     record = sun.show(number)
     assert record["state"] == "in_correction", record["state"]
-    assert [t["name"] for t in sun.tasks(number)] == [step(record, "补正材料", "ready")["name"]]
+    waiting = [s for s in record["steps"] if s["status"] == "ready"]
+    assert [s["role"] for s in waiting] == ["supplement"], waiting
+    assert [t["name"] for t in sun.tasks(number)] == [waiting[0]["name"]]
     sun.ok("case", "supplemented", number, "--as", clerk, now=now)
     assert sun.show(number)["state"] == "received"
     sun.accept(number, clerk, now=now)

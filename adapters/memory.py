@@ -1,0 +1,587 @@
+"""In-memory fakes of every port, for unit tests of the core without a database.
+
+``MemoryDatabase`` holds committed rows; each ``MemoryUnitOfWork`` works on a snapshot taken
+when it is entered and writes its changes back only on ``commit`` (``rollback`` and leaving the
+``with`` block discard them), so a fresh unit of work sees nothing uncommitted. Records are
+copied in and out as a database would: a service that changes a loaded record without saving
+it changes nothing stored. The repositories keep the semantics of adapters/sql/repositories.py:
+the optimistic version check on cases (Conflict), replay-safe card and breach inserts keyed the
+same way, due timers claimed in due order, step lookup by a unique id prefix, and the SQL
+columns' own rules (aware datetimes stored in UTC, JSON columns holding JSON only).
+
+``FakeClock`` is a clock a test moves by hand; ``memory_env`` wires both into an Env.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from engine.calendar import WorkingCalendar
+from engine.errors import Conflict, NotFound
+from engine.model import (
+    ApplicantFlag, AuditEvent, Breach, Card, Case, ClockStop, Extension, StepRecord, Timer,
+)
+from engine.serialization import SERIALIZER_VERSION
+from engine.services.context import Env, Rules
+
+R = TypeVar("R")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Columns stored as JSON in adapters/sql/tables.py: what goes in must be JSON, as in the database.
+_JSON_FIELDS = frozenset({"data", "payload", "workflow_state", "power", "spec", "holidays",
+                          "workdays"})
+_TABLES = ("definitions", "powers", "serials", "cases", "steps", "timers", "audit", "cards",
+           "breaches", "stops", "extensions", "calendar", "flags")
+
+
+# -- copying rows in and out --------------------------------------------------------------------
+
+
+def _column(name: str, value: Any) -> Any:
+    """A value as its SQL column would hold it."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name}: naive datetime stored; the engine works in aware UTC "
+                             f"datetimes")
+        return value.astimezone(dt.timezone.utc)
+    if name in _JSON_FIELDS and value is not None:
+        return json.loads(json.dumps(value))  # TypeError on what a JSON column cannot hold
+    return copy.deepcopy(value)
+
+
+def _store(record: R) -> R:
+    """A stored copy of a dataclass record (the row)."""
+    values = {f.name: _column(f.name, getattr(record, f.name))
+              for f in dataclasses.fields(record)}  # type: ignore[arg-type]
+    return type(record)(**values)
+
+
+def _load(row: R) -> R:
+    """A fresh copy of a stored row for the caller to change at will."""
+    return copy.deepcopy(row)
+
+
+# -- the database -------------------------------------------------------------------------------
+
+
+class MemoryDatabase:
+    """The committed rows; calling it opens a unit of work (it is ``Env.uow``)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] = {name: {} for name in _TABLES}
+        self._ids: dict[str, Iterator[int]] = {}
+        self.commits = 0
+
+    def next_id(self, table: str) -> int:
+        """Ids come from sequences: a rolled-back insert still uses its id, as in a database."""
+        return next(self._ids.setdefault(table, itertools.count(1)))
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    # Test helpers: read committed rows directly (as one would with a SQL console).
+
+    def rows(self, table: str) -> list[Any]:
+        return [_load(r) for r in self.tables[table].values()]
+
+
+class _Tx:
+    """A unit of work's view: a snapshot of every table plus the keys it wrote."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.tables = {name: dict(rows) for name, rows in db.tables.items()}
+        self.dirty: dict[str, set[Any]] = {name: set() for name in _TABLES}
+        self.case_versions: dict[int, int] = {}  # case id -> committed version when first saved
+
+    def put(self, table: str, key: Any, row: Any) -> None:
+        self.tables[table][key] = row
+        self.dirty[table].add(key)
+
+    def get(self, table: str, key: Any) -> Any:
+        return self.tables[table].get(key)
+
+    def values(self, table: str) -> list[Any]:
+        return list(self.tables[table].values())
+
+
+class _Repo:
+    def __init__(self, tx: _Tx) -> None:
+        self.tx = tx
+
+
+# -- repositories --------------------------------------------------------------------------------
+
+
+class MemoryDefinitionRepository(_Repo):
+    def add(self, *, power_code: str, process_id: str, content_hash: str, file: str, xml: bytes,
+            power: dict[str, Any], spec: dict[str, Any], deployed_at: dt.datetime,
+            deployed_by: str) -> Any:
+        if any(r["power_code"] == power_code and r["content_hash"] == content_hash
+               for r in self.tx.values("definitions")):
+            raise Conflict(f"power {power_code}: this content is already deployed")
+        version = max((r["version"] for r in self.tx.values("definitions")
+                       if r["power_code"] == power_code), default=0) + 1
+        new_id = self.tx.db.next_id("definitions")
+        self.tx.put("definitions", new_id, {
+            "id": new_id, "power_code": power_code, "process_id": process_id,
+            "version": version, "content_hash": content_hash, "file": file, "xml": bytes(xml),
+            # JSON text, as the column holds it: every read gets its own fresh copy.
+            "power": json.dumps(power), "spec": json.dumps(spec),
+            "deployed_at": _column("deployed_at", deployed_at), "deployed_by": deployed_by,
+        })
+        existing = self.tx.get("powers", power_code)
+        if existing is not None:
+            self.tx.put("powers", power_code, {**existing, "latest_definition_id": new_id,
+                                               "process_id": process_id})
+        else:
+            self.tx.put("powers", power_code, {"code": power_code, "process_id": process_id,
+                                               "status": "active",
+                                               "latest_definition_id": new_id})
+        return self.get(new_id)
+
+    def _view(self, row: dict[str, Any]) -> Any:
+        power_row = self.tx.get("powers", row["power_code"])
+        return SimpleNamespace(
+            id=row["id"], power_code=row["power_code"], process_id=row["process_id"],
+            version=row["version"], content_hash=row["content_hash"],
+            power=json.loads(row["power"]), spec=json.loads(row["spec"]),
+            deployed_at=row["deployed_at"], file=row["file"], status=power_row["status"])
+
+    def get(self, definition_id: int) -> Any:
+        row = self.tx.get("definitions", definition_id)
+        if row is None:
+            raise NotFound(f"no definition {definition_id}")
+        return self._view(row)
+
+    def latest(self, power_code: str) -> Any | None:
+        power_row = self.tx.get("powers", power_code)
+        if power_row is None:
+            return None
+        return self._view(self.tx.get("definitions", power_row["latest_definition_id"]))
+
+    def by_hash(self, power_code: str, content_hash: str) -> Any | None:
+        for row in sorted(self.tx.values("definitions"), key=lambda r: r["id"]):
+            if row["power_code"] == power_code and row["content_hash"] == content_hash:
+                return self._view(row)
+        return None
+
+    def process_for_code(self, power_code: str) -> str | None:
+        power_row = self.tx.get("powers", power_code)
+        return power_row["process_id"] if power_row else None
+
+    def codes_for_process(self, process_id: str) -> list[str]:
+        return [p["code"] for p in self.tx.values("powers") if p["process_id"] == process_id]
+
+    def current(self) -> list[Any]:
+        return [self._view(self.tx.get("definitions", p["latest_definition_id"]))
+                for p in sorted(self.tx.values("powers"), key=lambda p: p["code"])]
+
+    def xml(self, definition_id: int) -> bytes:
+        row = self.tx.get("definitions", definition_id)
+        if row is None:
+            raise NotFound(f"no definition {definition_id}")
+        return bytes(row["xml"])
+
+    def set_status(self, power_code: str, status: str) -> None:
+        power_row = self.tx.get("powers", power_code)
+        if power_row is not None:
+            self.tx.put("powers", power_code, {**power_row, "status": status})
+
+
+class MemoryCaseRepository(_Repo):
+    def add(self, case: Case) -> Case:
+        if any(c.number == case.number for c in self.tx.values("cases")):
+            raise Conflict(f"case number {case.number} is already taken")
+        case.id = self.tx.db.next_id("cases")
+        case.version = 1
+        case.serializer_version = SERIALIZER_VERSION
+        self.tx.put("cases", case.id, _store(case))
+        return case
+
+    def _find(self, number: str) -> Case | None:
+        return next((c for c in self.tx.values("cases") if c.number == number), None)
+
+    def get(self, number: str, *, lock: bool = False) -> Case:
+        row = self._find(number)
+        if row is None:
+            raise NotFound(f"no case {number} — check the number on the receipt")
+        return _load(row)
+
+    def get_by_id(self, case_id: int, *, lock: bool = False) -> Case:
+        row = self.tx.get("cases", case_id)
+        if row is None:
+            raise NotFound("no such case")
+        return _load(row)
+
+    def save(self, case: Case) -> None:
+        """The optimistic lock: only the version loaded may be updated, and only if no one else
+        committed a newer one meanwhile (first committer wins, as ``UPDATE … WHERE version``)."""
+        assert case.id is not None
+        mine = self.tx.get("cases", case.id)
+        if mine is not None and case.id not in self.tx.dirty["cases"]:
+            self.tx.case_versions[case.id] = mine.version  # the version this snapshot read
+        committed = self.tx.db.tables["cases"].get(case.id)
+        base = self.tx.case_versions.get(case.id)
+        stale = committed is not None and base is not None and committed.version != base
+        if mine is None or mine.version != case.version or stale:
+            raise Conflict(f"case {case.number} was changed by someone else at the same time; "
+                           f"nothing was written — reload it and try again")
+        case.serializer_version = SERIALIZER_VERSION
+        case.version += 1
+        try:
+            self.tx.put("cases", case.id, _store(case))
+        except Exception:
+            case.version -= 1
+            raise
+
+    def list(self, *, state: str | None = None, power_code: str | None = None,
+             limit: int = 200) -> list[Case]:
+        rows = sorted(self.tx.values("cases"), key=lambda c: c.id or 0, reverse=True)
+        if state:
+            rows = [c for c in rows if c.state.value == str(getattr(state, "value", state))]
+        if power_code:
+            rows = [c for c in rows if c.power_code == power_code]
+        return [_load(c) for c in rows[:limit]]
+
+    def next_serial(self, key: str) -> int:
+        value = (self.tx.get("serials", key) or 0) + 1
+        self.tx.put("serials", key, value)
+        return value
+
+
+class MemoryStepRepository(_Repo):
+    def add(self, step: StepRecord) -> None:
+        if self.tx.get("steps", step.id) is not None:
+            raise Conflict(f"step {step.id} already exists")
+        self.tx.put("steps", step.id, _store(step))
+
+    def save(self, step: StepRecord) -> None:
+        if self.tx.get("steps", step.id) is not None:  # UPDATE … WHERE id: no row, no change
+            self.tx.put("steps", step.id, _store(step))
+
+    def get(self, task_id: str) -> StepRecord:
+        ref = task_id.strip()
+        row = self.tx.get("steps", ref)
+        if row is None and len(ref) >= 6:
+            prefix = ref.replace("%", "")
+            found = [s for s in self.tx.values("steps") if s.id.startswith(prefix)]
+            if len(found) > 1:
+                raise NotFound(f"task {ref} is ambiguous; give more characters of its id")
+            row = found[0] if found else None
+        if row is None:
+            raise NotFound(f"no task {ref} — see `sunshine task list`")
+        return _load(row)
+
+    def for_case(self, case_id: int) -> list[StepRecord]:
+        return self.list(case_id=case_id, status=None, limit=10_000)
+
+    def list(self, *, case_id: int | None = None, post: str | None = None,
+             user: str | None = None, status: str | None = "ready",
+             limit: int = 500, power_code: str | None = None) -> list[StepRecord]:
+        rows = sorted(self.tx.values("steps"), key=lambda s: (s.ready_at, s.id))
+        if power_code:
+            rows = [s for s in rows if s.power_code == power_code]
+        if case_id is not None:
+            rows = [s for s in rows if s.case_id == case_id]
+        if post:
+            rows = [s for s in rows if s.post == post]
+        if user:
+            rows = [s for s in rows if user in (s.assignee, s.completed_by)]
+        if status:
+            wanted = str(getattr(status, "value", status))
+            rows = [s for s in rows if s.status.value == wanted]
+        return [_load(s) for s in rows[:limit]]
+
+
+class MemoryTimerRepository(_Repo):
+    def add(self, timer: Timer) -> None:
+        timer.id = self.tx.db.next_id("timers")
+        self.tx.put("timers", timer.id, _store(timer))
+
+    def save(self, timer: Timer) -> None:
+        if self.tx.get("timers", timer.id) is not None:
+            self.tx.put("timers", timer.id, _store(timer))
+
+    def claim_due(self, now: dt.datetime, limit: int) -> list[Timer]:
+        at = _column("now", now)
+        due = [t for t in self.tx.values("timers") if t.status.value == "pending" and t.due_at <= at]
+        due.sort(key=lambda t: (t.due_at, t.id))
+        return [_load(t) for t in due[:limit]]
+
+    def for_case(self, case_id: int,
+                 statuses: Sequence[str] = ("pending", "paused")) -> list[Timer]:
+        rows = sorted((t for t in self.tx.values("timers") if t.case_id == case_id),
+                      key=lambda t: t.id)
+        if statuses:
+            wanted = {str(getattr(s, "value", s)) for s in statuses}
+            rows = [t for t in rows if t.status.value in wanted]
+        return [_load(t) for t in rows]
+
+
+class MemoryAuditRepository(_Repo):
+    def append(self, event: AuditEvent) -> None:
+        key = (event.case_id, event.seq)
+        if self.tx.get("audit", key) is not None:  # UNIQUE (case_id, seq)
+            raise Conflict(f"audit event {event.seq} of case {event.case_id} already exists; "
+                           f"someone else changed the case at the same time")
+        self.tx.put("audit", key, _store(event))
+
+    def last(self, case_id: int) -> AuditEvent | None:
+        events = self.for_case(case_id)
+        return events[-1] if events else None
+
+    def for_case(self, case_id: int) -> list[AuditEvent]:
+        rows = sorted((e for e in self.tx.values("audit") if e.case_id == case_id),
+                      key=lambda e: e.seq)
+        return [_load(e) for e in rows]
+
+
+class _DedupeRepo(_Repo):
+    """Rows with a unique ``dedupe`` key: ``add`` is False (and writes nothing) on a replay."""
+
+    table = ""
+
+    def _dedupe(self, record: Any) -> str:
+        raise NotImplementedError
+
+    def _add(self, record: Any) -> bool:
+        key = self._dedupe(record)
+        taken = {d for d, _ in self.tx.values(self.table)}
+        taken |= {d for d, _ in self.tx.db.tables[self.table].values()}  # committed meanwhile
+        if key in taken:
+            return False
+        record.id = self.tx.db.next_id(self.table)
+        self.tx.put(self.table, record.id, (key, _store(record)))
+        return True
+
+    def _rows(self) -> list[Any]:
+        return sorted((r for _, r in self.tx.values(self.table)), key=lambda r: r.id)
+
+
+class MemoryCardRepository(_DedupeRepo):
+    table = "cards"
+
+    def _dedupe(self, card: Card) -> str:
+        return f"{card.case_id}:{card.task_id or '-'}:{card.kind.value}:{card.against}"
+
+    def add(self, card: Card) -> bool:
+        return self._add(card)
+
+    def for_case(self, case_id: int) -> list[Card]:
+        return [_load(c) for c in self._rows() if c.case_id == case_id]
+
+    def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]:
+        rows = list(reversed(self._rows()))
+        if kind:
+            wanted = str(getattr(kind, "value", kind))
+            rows = [c for c in rows if c.kind.value == wanted]
+        return [_load(c) for c in rows[:limit]]
+
+
+class MemoryBreachRepository(_DedupeRepo):
+    table = "breaches"
+
+    def _dedupe(self, breach: Breach) -> str:
+        return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
+
+    def add(self, breach: Breach) -> bool:
+        return self._add(breach)
+
+    def get(self, breach_id: int) -> Breach:
+        found = self.tx.get("breaches", breach_id)
+        if found is None:
+            raise NotFound(f"no breach record {breach_id}")
+        return _load(found[1])
+
+    def save(self, breach: Breach) -> None:
+        found = self.tx.get("breaches", breach.id)
+        if found is not None:
+            self.tx.put("breaches", breach.id, (found[0], _store(breach)))
+
+    def for_case(self, case_id: int) -> list[Breach]:
+        return [_load(b) for b in self._rows() if b.case_id == case_id]
+
+    def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]:
+        rows = self._rows()
+        if decided is True:
+            rows = [b for b in rows if b.measure is not None]
+        elif decided is False:
+            rows = [b for b in rows if b.measure is None]
+        return [_load(b) for b in rows[:limit]]
+
+
+class _ByCaseRepo(_Repo):
+    """Plain rows with an id, listed per case in id order (clock stops, extensions)."""
+
+    table = ""
+
+    def add(self, record: Any) -> None:
+        record.id = self.tx.db.next_id(self.table)
+        self.tx.put(self.table, record.id, _store(record))
+
+    def save(self, record: Any) -> None:
+        if self.tx.get(self.table, record.id) is not None:
+            self.tx.put(self.table, record.id, _store(record))
+
+    def for_case(self, case_id: int) -> list[Any]:
+        rows = sorted((r for r in self.tx.values(self.table) if r.case_id == case_id),
+                      key=lambda r: r.id)
+        return [_load(r) for r in rows]
+
+
+class MemoryClockStopRepository(_ByCaseRepo):
+    table = "stops"
+
+    def for_case(self, case_id: int) -> list[ClockStop]:
+        return super().for_case(case_id)
+
+
+class MemoryExtensionRepository(_ByCaseRepo):
+    table = "extensions"
+
+    def for_case(self, case_id: int) -> list[Extension]:
+        return super().for_case(case_id)
+
+
+class MemoryCalendarRepository(_Repo):
+    def save_year(self, year: int, source: str, holidays: dict[str, str],
+                  workdays: dict[str, str], imported_at: dt.datetime) -> None:
+        self.tx.put("calendar", year, {
+            "year": year, "source": source, "holidays": _column("holidays", holidays),
+            "workdays": _column("workdays", workdays),
+            "imported_at": _column("imported_at", imported_at)})
+
+    def years(self) -> dict[int, dict[str, Any]]:
+        return {year: copy.deepcopy(row)
+                for year, row in sorted(self.tx.tables["calendar"].items())}
+
+
+class MemoryFlagRepository(_Repo):
+    def add(self, flag: ApplicantFlag) -> None:
+        flag.id = self.tx.db.next_id("flags")
+        self.tx.put("flags", flag.id, _store(flag))
+
+    def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
+        rows = sorted((f for f in self.tx.values("flags") if f.applicant == applicant),
+                      key=lambda f: f.id)
+        return [_load(f) for f in rows]
+
+
+# -- unit of work ---------------------------------------------------------------------------------
+
+
+class MemoryUnitOfWork:
+    """One transaction over all repositories; ``commit`` once, anything else is discarded."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self._tx: _Tx | None = None
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self._begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tx = None  # whatever was not committed is gone
+
+    def _begin(self) -> None:
+        tx = self._tx = _Tx(self.db)
+        self.definitions = MemoryDefinitionRepository(tx)
+        self.cases = MemoryCaseRepository(tx)
+        self.steps = MemoryStepRepository(tx)
+        self.timers = MemoryTimerRepository(tx)
+        self.audit = MemoryAuditRepository(tx)
+        self.cards = MemoryCardRepository(tx)
+        self.breaches = MemoryBreachRepository(tx)
+        self.stops = MemoryClockStopRepository(tx)
+        self.extensions = MemoryExtensionRepository(tx)
+        self.calendar = MemoryCalendarRepository(tx)
+        self.flags = MemoryFlagRepository(tx)
+
+    def commit(self) -> None:
+        tx = self._require()
+        committed = self.db.tables["cases"]
+        for case_id, base in tx.case_versions.items():
+            row = committed.get(case_id)
+            if row is not None and row.version != base:
+                self.rollback()
+                raise Conflict(f"case {row.number} was changed by someone else at the same "
+                               f"time; nothing was written — reload it and try again")
+        for name, keys in tx.dirty.items():
+            for key in keys:
+                self.db.tables[name][key] = tx.tables[name][key]
+        self.db.commits += 1
+        self._begin()  # go on in a fresh transaction, as a connection does after COMMIT
+
+    def rollback(self) -> None:
+        self._require()
+        self._begin()
+
+    def _require(self) -> _Tx:
+        if self._tx is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._tx
+
+
+# -- clock and environment -------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock a test moves by hand. Text without a zone is read in Asia/Shanghai (as the CLI's
+    ``--now``); ``now()`` is always aware UTC."""
+
+    def __init__(self, at: dt.datetime | str) -> None:
+        self.at = self._parse(at)
+
+    @staticmethod
+    def _parse(at: dt.datetime | str) -> dt.datetime:
+        value = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=SHANGHAI)
+        return value.astimezone(dt.timezone.utc)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def set(self, at: dt.datetime | str) -> dt.datetime:
+        self.at = self._parse(at)
+        return self.at
+
+    def advance(self, delta: dt.timedelta | None = None, **parts: float) -> dt.datetime:
+        self.at = self.at + (delta or dt.timedelta(**parts))
+        return self.at
+
+
+_SCHEDULES: dict[str, Any] = {}
+
+
+def _chinese_calendar_schedules() -> dict[int, Any]:
+    """The chinese_calendar package's years, read once per process (they never change)."""
+    if "schedules" not in _SCHEDULES:
+        from adapters.calendar_files import schedules_from_chinese_calendar
+
+        _SCHEDULES["schedules"] = schedules_from_chinese_calendar()
+    return dict(_SCHEDULES["schedules"])
+
+
+def memory_env(clock: Any, rules: Rules | None = None,
+               calendar: WorkingCalendar | None = None) -> Env:
+    """An Env on a fresh in-memory database. ``env.uow`` is the MemoryDatabase (call it for a
+    unit of work; read ``env.uow.tables`` to look at committed rows)."""
+    working = calendar or WorkingCalendar(_chinese_calendar_schedules())
+    return Env(uow=MemoryDatabase(), clock=clock, calendar=lambda: working,
+               rules=rules or Rules())
+
+
+__all__ = [
+    "FakeClock", "MemoryDatabase", "MemoryUnitOfWork", "memory_env",
+]
