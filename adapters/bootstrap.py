@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from adapters.calendar_files import schedules_from_chinese_calendar
@@ -67,20 +68,26 @@ def build_env(settings: Settings, clock: object | None = None) -> Env:
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     cache: dict[str, WorkingCalendar] = {}
 
+    def load() -> WorkingCalendar:
+        schedules = schedules_from_chinese_calendar()
+        try:
+            schedules.update(stored_schedules(SqlUnitOfWork(engine)))  # the database wins
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError):
+            pass  # the schema is not created yet (`sunshine db upgrade` comes first)
+        return WorkingCalendar(schedules, fallback_weekends_only=settings.calendar_fallback,
+                               tz=ZoneInfo(settings.timezone))
+
     def calendar() -> WorkingCalendar:
+        # Loaded before any unit of work is open (SQLite allows one writer: a second
+        # transaction inside a running one would wait for the first).
         if "cal" not in cache:
-            schedules = schedules_from_chinese_calendar()
-            try:
-                schedules.update(stored_schedules(SqlUnitOfWork(engine)))  # the DB wins
-            except Exception:  # noqa: BLE001 - a database not yet upgraded has no calendar table
-                pass
-            cache["cal"] = WorkingCalendar(schedules,
-                                           fallback_weekends_only=settings.calendar_fallback,
-                                           tz=ZoneInfo(settings.timezone))
+            cache["cal"] = load()
         return cache["cal"]
+
+    calendar()
 
     env = Env(uow=lambda: SqlUnitOfWork(engine), clock=clock or SystemClock(),  # type: ignore[arg-type]
               calendar=calendar, rules=settings.rules)
     env.engine = engine  # type: ignore[attr-defined]
-    env.reset_calendar = cache.clear  # type: ignore[attr-defined]
+    env.reset_calendar = lambda: (cache.clear(), calendar())  # type: ignore[attr-defined]
     return env

@@ -267,6 +267,9 @@ def _compile(source: str, mode: str) -> Any:
     return compiler(source, "<bpmn>", policy=_Policy)
 
 
+_GUARD_NAMES: frozenset[str] = frozenset()
+
+
 def check_source(source: str, mode: str = "exec") -> list[str]:
     """Problems that keep a condition (``mode='eval'``) or script from running; [] if none."""
     problems: list[str] = []
@@ -326,6 +329,17 @@ def _run_limited(fn: Callable[[], Any]) -> Any:
         sys.settrace(previous)
 
 
+class _Unset(dict):  # type: ignore[type-arg]
+    """Task data as a condition sees it: a variable no step has set yet reads as None, so a
+    gateway's default flow is taken (``commitment == True`` is False when nobody recorded a
+    commitment) instead of the case failing with a NameError. Builtins still resolve."""
+
+    def __missing__(self, key: str) -> None:
+        if key in _GUARD_NAMES:
+            raise KeyError(key)
+        return None
+
+
 class RestrictedEnvironment(TaskDataEnvironment):
     """SpiffWorkflow script environment that evaluates with RestrictedPython and a time limit."""
 
@@ -347,8 +361,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code = self._compile(expression, "eval")
         scope = _guards()
         scope.update(external_context or {})
-        scope.update(context)
-        return _run_limited(lambda: eval(code, scope))  # noqa: S307 - restricted code object
+        names = _Unset(context)
+        return _run_limited(lambda: eval(code, scope, names))  # noqa: S307 - restricted code
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         code = self._compile(script, "exec")
@@ -371,3 +385,6 @@ class RestrictedEnvironment(TaskDataEnvironment):
 def restricted_script_engine() -> PythonScriptEngine:
     """The script engine every workflow of Sunshine runs with."""
     return PythonScriptEngine(environment=RestrictedEnvironment())
+
+
+_GUARD_NAMES = frozenset(_guards()) | frozenset(_guards()["__builtins__"])

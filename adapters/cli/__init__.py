@@ -19,7 +19,7 @@ from adapters.cli import admin, cases, publishing, supervision  # noqa: E402,F40
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="sunshine", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="sunshine", standalone_mode=False)
     except SunshineError as err:
         click.echo(f"错误 error: {err}", err=True)
         return err.exit_code
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except click.exceptions.Exit as err:
         return err.exit_code
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 def entry() -> None:

@@ -62,6 +62,8 @@ def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
         raise
     for d in result:
         state = "deployed" if d.changed else "unchanged"
+        if d.changed and not d.new:
+            state = "current again (same content as before)"
         click.echo(f"{d.code}  {d.name}  v{d.version}  {state}")
 
 
@@ -112,6 +114,7 @@ def calendar_import(ctx: Ctx, file: str) -> None:
             {d.isoformat(): n for d, n in schedule.workdays.items()},
             ctx.env.now(ctx.now))
         uow.commit()
+    ctx.env.reset_calendar()  # type: ignore[attr-defined]
     click.echo(f"{schedule.year}: {len(schedule.holidays)} holiday(s), "
                f"{len(schedule.workdays)} adjusted working day(s) imported from {file}")
 

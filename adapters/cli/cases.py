@@ -112,10 +112,12 @@ def case_list(ctx: Ctx, state: str | None, power: str | None, limit: int, as_jso
 @click.argument("number")
 @click.option("--as", "actor", required=True, help="Window clerk (窗口人员).")
 @click.option("--note", default="", help="Acceptance note.")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE",
+              help="Form data recorded at acceptance, e.g. commitment=true (告知承诺制).")
 @pass_ctx
-def case_accept(ctx: Ctx, number: str, actor: str, note: str) -> None:
+def case_accept(ctx: Ctx, number: str, actor: str, note: str, data: tuple[str, ...]) -> None:
     """受理: accept the application; the clock starts."""
-    c = svc.accept(ctx.env, number, actor=actor, note=note, now=ctx.now)
+    c = svc.accept(ctx.env, number, actor=actor, note=note, data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {c.promised_day}, "
                f"法定 statutory by {c.statutory_day or '无'}")
 

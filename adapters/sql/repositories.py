@@ -134,6 +134,10 @@ class SqlDefinitionRepository(_Repo):
         return bytes(self.conn.execute(sa.select(t.definitions.c.xml).where(
             t.definitions.c.id == definition_id)).scalar_one())
 
+    def set_latest(self, power_code: str, definition_id: int) -> None:
+        self.conn.execute(t.powers.update().where(t.powers.c.code == power_code).values(
+            latest_definition_id=definition_id))
+
     def set_status(self, power_code: str, status: str) -> None:
         self.conn.execute(t.powers.update().where(t.powers.c.code == power_code).values(
             status=status))

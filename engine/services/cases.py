@@ -137,7 +137,8 @@ def _cancel_acceptance_notice_timer(work: CaseWork) -> None:
             work.uow.timers.save(timer)
 
 
-def accept_work(work: CaseWork, *, note: str = "", deemed_from_receipt: bool = False) -> None:
+def accept_work(work: CaseWork, *, note: str = "", deemed_from_receipt: bool = False,
+                data: dict[str, Any] | None = None) -> None:
     """受理: the clock starts; the case gets its promised and statutory deadlines."""
     _require_open(work)
     step = _acceptance_step(work)
@@ -160,13 +161,17 @@ def accept_work(work: CaseWork, *, note: str = "", deemed_from_receipt: bool = F
                statutory_due=case.statutory_day.isoformat() if case.statutory_day else None,
                provisional=case.provisional)
     work.schedule_case_timers()
-    work.complete_step(step, {"acceptance": "accept", "opinion": note or "受理",
-                              "promised_deadline": case.promised_due.isoformat()})
+    form = dict(data or {})
+    form.update({"acceptance": "accept", "opinion": note or form.get("opinion") or "受理",
+                 "promised_deadline": case.promised_due.isoformat()})
+    work.complete_step(step, form)
 
 
 def accept(env: Env, number: str, *, actor: str, note: str = "",
-           now: datetime | None = None) -> Case:
-    return in_case(env, number, actor, now, lambda w: (accept_work(w, note=note), w.case)[1])
+           data: dict[str, Any] | None = None, now: datetime | None = None) -> Case:
+    """受理, with any form data the window records (e.g. commitment=true under 告知承诺制)."""
+    return in_case(env, number, actor, now,
+                   lambda w: (accept_work(w, note=note, data=data), w.case)[1])
 
 
 def refuse_acceptance(env: Env, number: str, *, actor: str, reason: str,
@@ -212,7 +217,7 @@ def request_supplement(env: Env, number: str, *, actor: str, items: list[str],
         if len(notices) > 1:
             work.breach(BreachKind.SECOND_NOTICE,
                         f"第{len(notices)}次补正告知（违反一次性告知）：{'、'.join(items)}；"
-                        f"理由：{why_not_in_first_notice}", step)
+                        f"理由：{why_not_in_first_notice}", step, person=actor)
         work.complete_step(step, {"acceptance": "supplement", "missing": items,
                                   "opinion": "一次性告知补正：" + "、".join(items)})
         work.case.state = CaseState.IN_CORRECTION
@@ -278,7 +283,7 @@ def complete_task(env: Env, task_ref: str, *, user: str, data: dict[str, Any] | 
                            f"{row.assignee}; ask them, or have a supervisor reassign it")
         if row.role == "acceptance":
             if data.get("acceptance") == "accept":
-                accept_work(work, note=str(data.get("opinion") or ""))
+                accept_work(work, note=str(data.get("opinion") or ""), data=data)
                 return work.case
             if data.get("acceptance") not in ("refuse", "supplement"):
                 raise InvalidAction("the acceptance step is done with `sunshine case accept`, "

@@ -327,17 +327,19 @@ class CaseWork:
                 return True
         return False
 
-    def breach(self, kind: BreachKind, facts: str, step: StepRecord | None = None) -> None:
+    def breach(self, kind: BreachKind, facts: str, step: StepRecord | None = None,
+               person: str | None = None) -> None:
         assert self.case.id is not None
         added = self.uow.breaches.add(Breach(
             case_id=self.case.id, case_number=self.case.number, kind=kind, occurred_at=self.now,
             facts=facts, task_id=step.id if step else None, step_name=step.name if step else None,
-            post=step.post if step else None, person=step.assignee if step else None,
+            post=step.post if step else None,
+            person=person or (step.assignee if step else None),
         ))
         if added:
             self.event("breach_recorded", kind=kind.value, facts=facts,
                        step=step.name if step else None, post=step.post if step else None,
-                       person=step.assignee if step else None)
+                       person=person or (step.assignee if step else None))
 
     def flag_applicant(self, kind: str, reason: str) -> None:
         """Record against the applicant (失信: false commitment, 容缺 not made up)."""

@@ -20,7 +20,8 @@ class Deployed:
     name: str
     version: int
     file: str
-    changed: bool  # False: the same content was already deployed
+    changed: bool  # False: this content was already the current version
+    new: bool = False  # a new version was created
 
 
 def deploy(env: Env, paths: list[str], *, actor: str = "designer",
@@ -51,16 +52,19 @@ def deploy(env: Env, paths: list[str], *, actor: str = "designer",
             for d in load_definitions(data, path):
                 same = uow.definitions.by_hash(d.power.code, d.content_hash)
                 if same is not None:
-                    if same.status != "active":
-                        uow.definitions.set_status(d.power.code, "active")
-                    result.append(Deployed(d.power.code, d.power.name, same.version, path, False))
+                    current = uow.definitions.latest(d.power.code)
+                    was_current = current is not None and current.id == same.id
+                    uow.definitions.set_latest(d.power.code, same.id)  # this content runs again
+                    uow.definitions.set_status(d.power.code, "active")
+                    result.append(Deployed(d.power.code, d.power.name, same.version, path,
+                                           changed=not was_current))
                     continue
                 row = uow.definitions.add(
                     power_code=d.power.code, process_id=d.process_id, content_hash=d.content_hash,
                     file=path, xml=d.xml, power=d.power.to_dict(), spec=d.spec, deployed_at=at,
                     deployed_by=actor)
                 uow.definitions.set_status(d.power.code, "active")
-                result.append(Deployed(d.power.code, d.power.name, row.version, path, True))
+                result.append(Deployed(d.power.code, d.power.name, row.version, path, True, True))
         uow.commit()
     return result
 
