@@ -191,6 +191,12 @@ class MemoryDefinitionRepository(_Repo):
             raise NotFound(f"no definition {definition_id}")
         return bytes(row["xml"])
 
+    def set_latest(self, power_code: str, definition_id: int) -> None:
+        power_row = self.tx.get("powers", power_code)
+        if power_row is not None:
+            self.tx.put("powers", power_code, {**power_row,
+                                               "latest_definition_id": definition_id})
+
     def set_status(self, power_code: str, status: str) -> None:
         power_row = self.tx.get("powers", power_code)
         if power_row is not None:

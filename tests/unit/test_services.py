@@ -451,8 +451,13 @@ def test_due_timers_are_claimed_in_due_order_and_only_when_due(env: Env) -> None
         uow.commit()
     with env.uow() as uow:
         due = uow.timers.claim_due(local("2026-03-05T00:00"), 10)
-    assert [t.due_at for t in due] == [local("2026-03-04T00:00"), local("2026-03-05T00:00")]
+        first = uow.timers.claim_due(local("2026-03-05T00:00"), 1)
+    assert [t.due_at for t in due] == sorted(t.due_at for t in due)
+    assert [t.due_at for t in due if t.task_id == "x"] == [local("2026-03-04T00:00"),
+                                                          local("2026-03-05T00:00")]
     assert all(t.status == TimerStatus.PENDING for t in due)
+    assert all(t.due_at <= local("2026-03-05T00:00") for t in due)
+    assert first == due[:1]
 
 
 def test_a_step_is_found_by_a_unique_prefix_of_its_id_and_not_by_an_ambiguous_one(
