@@ -18,9 +18,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -77,12 +76,22 @@ class MemoryDatabase:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in _TABLES}
-        self._ids: dict[str, Iterator[int]] = {}
+        self._ids: dict[str, int] = {}
         self.commits = 0
 
     def next_id(self, table: str) -> int:
         """Ids come from sequences: a rolled-back insert still uses its id, as in a database."""
-        return next(self._ids.setdefault(table, itertools.count(1)))
+        self._ids[table] = self._ids.get(table, 0) + 1
+        return self._ids[table]
+
+    def clone(self) -> MemoryDatabase:
+        """An independent copy of the committed rows (e.g. processes deployed once per test
+        module, then one copy per test). Rows are never changed in place, so a shallow copy
+        of each table is enough."""
+        other = MemoryDatabase()
+        other.tables = {name: dict(rows) for name, rows in self.tables.items()}
+        other._ids = dict(self._ids)
+        return other
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)

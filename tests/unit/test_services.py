@@ -42,10 +42,18 @@ def clock() -> FakeClock:
     return FakeClock(MONDAY)
 
 
-@pytest.fixture
-def env(clock: FakeClock) -> Env:
-    e = memory_env(clock)
+@pytest.fixture(scope="module")
+def deployed() -> MemoryDatabase:
+    """Every shipped process deployed once; each test works on its own copy."""
+    e = memory_env(FakeClock(MONDAY))
     deploy(e, PROCESSES)
+    return db(e)
+
+
+@pytest.fixture
+def env(clock: FakeClock, deployed: MemoryDatabase) -> Env:
+    e = memory_env(clock)
+    e.uow = deployed.clone()
     return e
 
 
