@@ -50,6 +50,26 @@ def upgrade_database(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database cannot be used as it is (not created, or behind the code), or None."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except sa_exc.OperationalError as err:
+        return f"cannot open the database {engine.url.render_as_string()}: {err.orig}"
+    if current is None:
+        return (f"the database {engine.url.render_as_string()} has no Sunshine schema yet — "
+                f"run `sunshine db upgrade` first")
+    if current != head:
+        return (f"the database schema is at revision {current}, the code needs {head} — "
+                f"run `sunshine db upgrade` (back up the database first)")
+    return None
+
+
 def stored_schedules(env_uow: SqlUnitOfWork) -> dict[int, YearSchedule]:
     with env_uow as uow:
         rows = uow.calendar.years()

@@ -27,7 +27,15 @@ from zoneinfo import ZoneInfo
 from engine.calendar import WorkingCalendar
 from engine.errors import Conflict, NotFound
 from engine.model import (
-    ApplicantFlag, AuditEvent, Breach, Card, Case, ClockStop, Extension, StepRecord, Timer,
+    ApplicantFlag,
+    AuditEvent,
+    Breach,
+    Card,
+    Case,
+    ClockStop,
+    Extension,
+    StepRecord,
+    Timer,
 )
 from engine.serialization import SERIALIZER_VERSION
 from engine.services.context import Env, Rules
@@ -50,7 +58,7 @@ def _column(name: str, value: Any) -> Any:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name}: naive datetime stored; the engine works in aware UTC "
                              f"datetimes")
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
     if name in _JSON_FIELDS and value is not None:
         return json.loads(json.dumps(value))  # TypeError on what a JSON column cannot hold
     return copy.deepcopy(value)
@@ -109,7 +117,7 @@ class _Tx:
         self.db = db
         self.tables = {name: dict(rows) for name, rows in db.tables.items()}
         self.dirty: dict[str, set[Any]] = {name: set() for name in _TABLES}
-        self.case_versions: dict[int, int] = {}  # case id -> committed version when first saved
+        self.case_versions: dict[int, int] = {}  # case id -> the version this snapshot read
 
     def put(self, table: str, key: Any, row: Any) -> None:
         self.tables[table][key] = row
@@ -562,7 +570,7 @@ class FakeClock:
         value = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
         if value.tzinfo is None:
             value = value.replace(tzinfo=SHANGHAI)
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
 
     def now(self) -> dt.datetime:
         return self.at

@@ -345,3 +345,34 @@ def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
     """The materials missing under 容缺受理 have arrived."""
     handling.gaps_made_up(ctx.env, number, actor=actor, now=ctx.now)
     click.echo(f"{number} 容缺材料已补齐 made up")
+
+
+@case.command("receipt")
+@click.argument("number")
+@pass_ctx
+def case_receipt(ctx: Ctx, number: str) -> None:
+    """Print the receipt (受理通知书 / 收件回执) to hand to the applicant."""
+    from engine.catalogue import Power
+
+    r = case_record(ctx.env, number)
+    with ctx.env.uow() as uow:
+        power = Power.from_dict(uow.definitions.get(r["definition_id"]).power)
+    title = "受理通知书" if r["accepted_at"] else "收件回执"
+    click.echo(f"{power.unit}\n{title}\n")
+    click.echo(f"办件编号：{r['number']}        查询码：{r['query_code']}")
+    click.echo(f"申请事项：{power.name}（{power.code}）  办件类型：{r['mode']}")
+    click.echo(f"申请人：{r['applicant']}")
+    click.echo(f"收件时间：{_t(r['received_at'])}")
+    if r["accepted_at"]:
+        click.echo(f"受理时间：{_t(r['accepted_at'])}" + ("（依法视为受理）" if r["deemed_accepted"] else ""))
+        click.echo(f"承诺办结时限：{r['promised_deadline']} 前（{power.promised_limit} 个工作日）")
+        click.echo(f"法定办结时限：{r['statutory_deadline'] or '法律未规定'}" +
+                   (f" 前（{power.statutory_limit} 个工作日）" if r["statutory_deadline"] else ""))
+        if r["provisional_deadlines"]:
+            click.echo("（注：部分年度节假日安排尚未公布，时限按双休日推算，公布后重新计算）")
+    elif r["supplement_notices"]:
+        last = r["supplement_notices"][-1]
+        click.echo("一次性告知需补正材料：" + "、".join(last["items"]))
+    click.echo(f"\n凭办件编号和查询码可查询办理进度。咨询电话：{power.consult_phone}  "
+               f"监督投诉电话：{power.complaint_phone}")
+    click.echo(f"办理地点：{power.address}")

@@ -20,6 +20,7 @@ class Ctx:
         self.db = db
         self.now_text = now
         self._env: Env | None = None
+        self.check_schema = True
 
     @property
     def now(self) -> dt.datetime | None:
@@ -33,6 +34,12 @@ class Ctx:
             settings = load_settings(db=self.db)
             clock = FixedClock(self.now) if self.now else None
             self._env = build_env(settings, clock)
+            if self.check_schema:
+                from adapters.bootstrap import schema_problem
+
+                problem = schema_problem(self._env.engine)  # type: ignore[attr-defined]
+                if problem:
+                    raise ConfigError(problem)
         return self._env
 
 

@@ -17,7 +17,7 @@ from engine.services.catalogue_admin import deploy
 from engine.services.supervision import case_record
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
 
 def chain(n: int = 4, case_id: int = 7) -> list[AuditEvent]:
@@ -35,7 +35,7 @@ def test_a_chain_as_written_is_intact() -> None:
     assert verify_chain(events) == []
     assert events[0].prev_hash == GENESIS
     assert [e.seq for e in events] == [1, 2, 3, 4]
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
 
 
 def test_an_empty_chain_is_intact() -> None:

@@ -19,7 +19,10 @@ from engine.definitions import parse_specs
 from engine.errors import ScriptError
 from engine.runtime import Runtime
 from engine.scripting import (
-    TIME_LIMIT_SECONDS, RestrictedEnvironment, ScriptTimeLimit, check_source,
+    TIME_LIMIT_SECONDS,
+    RestrictedEnvironment,
+    ScriptTimeLimit,
+    check_source,
 )
 from engine.serialization import spec_to_dict
 

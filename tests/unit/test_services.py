@@ -16,10 +16,23 @@ import pytest
 
 from adapters.memory import FakeClock, MemoryDatabase, memory_env
 from engine.errors import (
-    Conflict, InvalidAction, LintFailed, NotFound, PowerNotAvailable, ScriptError,
+    Conflict,
+    InvalidAction,
+    LintFailed,
+    NotFound,
+    PowerNotAvailable,
+    ScriptError,
 )
 from engine.model import (
-    Card, CardKind, CaseState, ClockState, StepRecord, TaskStatus, Timer, TimerKind, TimerStatus,
+    Card,
+    CardKind,
+    CaseState,
+    ClockState,
+    StepRecord,
+    TaskStatus,
+    Timer,
+    TimerKind,
+    TimerStatus,
 )
 from engine.services import cases
 from engine.services.catalogue_admin import deploy, list_powers, withdraw_power
