@@ -32,7 +32,15 @@ class ReadyTask:
     lane: str | None
 
 
+def _cause(err: BaseException) -> BaseException | None:
+    # SpiffWorkflow 3.2's WorkflowTaskException keeps the original error as __context__.
+    return getattr(err, "exception", None) or err.__context__
+
+
 def _script_error(err: Exception) -> ScriptError:
+    inner = _cause(err)
+    if isinstance(inner, ScriptError):
+        return ScriptError(str(inner))
     cause = getattr(err, "error_line", "") or ""
     return ScriptError(f"a condition or script in the process failed: {err}"
                        + (f" (in `{cause}`)" if cause else ""))
@@ -67,9 +75,6 @@ class Runtime:
         except ScriptError:
             raise
         except SpiffWorkflowException as err:
-            inner = getattr(err, "exception", None)
-            if isinstance(inner, ScriptError):
-                raise ScriptError(str(inner)) from None
             raise _script_error(err) from None
 
     def ready_tasks(self) -> list[ReadyTask]:

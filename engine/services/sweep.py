@@ -200,7 +200,7 @@ def _acceptance_due(work: CaseWork) -> bool:
     step = work.open_step_with_role("acceptance")
     if step is None:
         return False
-    _card(work, CardKind.YELLOW, "step", step,
+    _card(work, CardKind.YELLOW, "acceptance", step,
           "收件后 5 个工作日内未受理也未一次性告知补正，依《行政许可法》第三十二条自收到材料之日起即为受理")
     accept_work(work, note="依法视为受理（行政许可法第三十二条）", deemed_from_receipt=True)
     return True
