@@ -59,8 +59,11 @@ class CaseWork:
     def event(self, what: str, /, **payload: Any) -> None:
         assert self.case.id is not None
         previous = self.uow.audit.last(self.case.id)
-        self.uow.audit.append(next_event(previous, self.case.id, self.now, self.actor, what,
-                                         payload))
+        event = next_event(previous, self.case.id, self.now, self.actor, what, payload)
+        self.uow.audit.append(event)
+        # The chain's head is also kept on the case row, so deleting the latest events (which
+        # leaves a shorter but consistent chain) is detected too.
+        self.case.data["audit_head"] = [event.seq, event.hash]
 
     # -- steps ----------------------------------------------------------------------------
 

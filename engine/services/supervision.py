@@ -6,9 +6,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from engine.audit import next_event, verify_chain
+from engine.audit import verify_chain
 from engine.errors import InvalidAction, NotFound
 from engine.model import Breach, Measure
+from engine.services.cases import in_case
+from engine.services.casework import CaseWork
 from engine.services.context import Env
 
 
@@ -30,22 +32,33 @@ def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, by: s
         raise InvalidAction("a decision needs its reasons — pass --reasons TEXT")
     with env.uow() as uow:
         try:
-            breach = uow.breaches.get(breach_id)
+            number = uow.breaches.get(breach_id).case_number
         except NotFound:
             raise NotFound(f"no breach record {breach_id} — see `sunshine breach list`") from None
+
+    def run(work: CaseWork) -> Breach:
+        breach = work.uow.breaches.get(breach_id)
         if breach.measure is not None:
             raise InvalidAction(
                 f"breach {breach_id} was decided on {breach.decided_at:%Y-%m-%d} by "
                 f"{breach.decided_by} ({breach.measure.value}); a decision cannot be changed — "
                 f"record a new breach if new facts come to light")
         breach.measure, breach.reasons, breach.decided_by, breach.decided_at = (
-            chosen, reasons, by, at)
-        uow.breaches.save(breach)
-        uow.audit.append(next_event(uow.audit.last(breach.case_id), breach.case_id, at, by,
-                                    "breach_decided", {"breach": breach_id, "kind": breach.kind.value,
-                                                       "measure": chosen.value, "reasons": reasons}))
-        uow.commit()
+            chosen, reasons, by, work.now)
+        work.uow.breaches.save(breach)
+        work.event("breach_decided", breach=breach_id, kind=breach.kind.value,
+                   measure=chosen.value, reasons=reasons)
         return breach
+
+    return in_case(env, number, by, at, run)
+
+
+def _chain_status(events: list[Any], head: list[Any] | None) -> str | list[str]:
+    problems = verify_chain(events)
+    if head is not None and events and [events[-1].seq, events[-1].hash] != list(head):
+        problems.append(f"the chain ends at event {events[-1].seq} but the case last recorded "
+                        f"event {head[0]}: events were deleted or replaced")
+    return problems or "intact"
 
 
 def _iso(v: Any) -> Any:
@@ -103,7 +116,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             ],
             "gaps": case.data.get("gaps"),
             "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant)],
-            "audit_chain": verify_chain(events) or "intact",
+            "audit_chain": _chain_status(events, case.data.get("audit_head")),
         }
         return record
 
