@@ -376,3 +376,26 @@ def case_receipt(ctx: Ctx, number: str) -> None:
     click.echo(f"\n凭办件编号和查询码可查询办理进度。咨询电话：{power.consult_phone}  "
                f"监督投诉电话：{power.complaint_phone}")
     click.echo(f"办理地点：{power.address}")
+
+
+@case.command("lookup")
+@click.argument("number")
+@click.option("--code", "query_code", required=True, help="The query code on the receipt (查询码).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def case_lookup(ctx: Ctx, number: str, query_code: str, as_json: bool) -> None:
+    """The public's view of its own case (进度查询): masked, no personal data."""
+    from engine.services.supervision import public_lookup
+
+    r = public_lookup(ctx.env, number, query_code)
+    if as_json:
+        echo_json(r)
+        return
+    click.echo(f"{r['number']}  {r['power']}（{r['unit']}）  申请人 {r['applicant']}  {r['state']}")
+    click.echo(f"承诺办结时限 {r['promised_deadline'] or '受理后确定'}   法定时限 "
+               f"{r['statutory_deadline'] or '受理后确定'}")
+    for s in r["steps"]:
+        click.echo(f"  {s['name']}（{s['post']}）  {_t(s['start'])} → {_t(s['end']) or '办理中'}")
+    if r["result"]:
+        click.echo(f"结果：{r['result_label']}")
+    click.echo(f"监督投诉电话：{r['complaint_phone']}")

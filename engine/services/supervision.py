@@ -142,3 +142,48 @@ def step_statistics(env: Env, power_code: str, now: datetime | None = None) -> d
     for spec_id, days in taken.items():
         stats[spec_id]["avg_days"] = round(sum(days) / len(days), 1)
     return stats
+
+
+RESULT_LABELS = {
+    "approved": "准予", "deemed_approved": "视为准予（超时默许）", "refused": "不予",
+    "not_accepted": "不予受理", "terminated": "终止办理", "revoked": "已撤销",
+    "completed": "已办结", "withdrawn": "已撤件",
+}
+
+
+def mask_name(name: str) -> str:
+    """PIPL: 张三 → 张*, 张小三 → 张*三, companies keep their first and last two characters."""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[:1] + "*"
+    if len(name) <= 4:
+        return name[0] + "*" * (len(name) - 2) + name[-1]
+    return name[:2] + "*" * (len(name) - 4) + name[-2:]
+
+
+def public_lookup(env: Env, number: str, query_code: str) -> dict[str, Any]:
+    """What the public sees of its own case: number, power, steps, dates, result — no personal
+    data beyond a masked name (个人信息保护法). A wrong number or code gives the same answer."""
+    with env.uow() as uow:
+        try:
+            case = uow.cases.get(number.strip())
+        except NotFound:
+            case = None
+        if case is None or not query_code or case.query_code != query_code.strip().upper():
+            raise NotFound("no case matches this number and query code — check both on the receipt")
+        from engine.catalogue import Power
+
+        power = Power.from_dict(uow.definitions.get(case.definition_id).power)
+        steps = sorted(uow.steps.for_case(case.id or 0), key=lambda s: s.ready_at)
+    return {
+        "number": case.number, "power": power.name, "unit": power.unit,
+        "applicant": mask_name(case.applicant), "state": case.state.label,
+        "received": _iso(case.received_at), "accepted": _iso(case.accepted_at),
+        "promised_deadline": _iso(case.promised_day),
+        "statutory_deadline": _iso(case.statutory_day),
+        "clock": case.clock.value, "result": case.result,
+        "result_label": RESULT_LABELS.get(case.result or "", case.result), "deemed": case.deemed,
+        "steps": [{"name": s.name, "post": s.post, "start": _iso(s.ready_at),
+                   "end": _iso(s.completed_at), "status": s.status.value} for s in steps],
+        "complaint_phone": power.complaint_phone,
+    }

@@ -34,3 +34,19 @@ def test_deleting_the_latest_events_is_detected(env):
                              "WHERE number = :n) AND seq >= 3"), {"n": case.number})
     problems = case_record(env, case.number)["audit_chain"]
     assert problems != "intact" and any("deleted" in p for p in problems)
+
+
+def test_the_public_lookup_needs_the_query_code_and_masks_the_name(env):
+    import pytest
+
+    from engine.errors import NotFound
+    from engine.services.supervision import public_lookup
+
+    case = svc.start_case(env, "XK-SPJY-001", "欧阳小明")
+    svc.accept(env, case.number, actor="王窗口")
+    view = public_lookup(env, case.number, case.query_code)
+    assert view["applicant"] == "欧**明"
+    assert view["promised_deadline"] and view["statutory_deadline"]
+    assert "欧阳小明" not in str(view) and case.query_code not in str(view)
+    with pytest.raises(NotFound):
+        public_lookup(env, case.number, "WRONGCOD")
