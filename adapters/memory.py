@@ -340,6 +340,10 @@ class MemoryTimerRepository(_Repo):
         due.sort(key=lambda t: (t.due_at, t.id))
         return [_load(t) for t in due[:limit]]
 
+    def failed(self) -> list[Timer]:
+        rows = [t for t in self.tx.values("timers") if t.status.value == "failed"]
+        return [_load(t) for t in sorted(rows, key=lambda t: (t.due_at, t.id))]
+
     def for_case(self, case_id: int,
                  statuses: Sequence[str] = ("pending", "paused")) -> list[Timer]:
         rows = sorted((t for t in self.tx.values("timers") if t.case_id == case_id),

@@ -23,7 +23,12 @@ def run_worker(env: Env, interval_seconds: float) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
 
     def job() -> None:
+        reset = getattr(env, "reset_calendar", None)
+        if reset is not None:
+            reset()  # pick up a calendar year imported since the last sweep
         report = sweep(env)
+        for error in report.errors:
+            log.error("deadline failed and set aside (`sunshine timers retry`): %s", error)
         if report.fired or report.skipped:
             log.info("sweep fired %s skipped %s %s", report.fired, report.skipped, report.by_kind)
 

@@ -87,7 +87,7 @@ class CalendarYearMissing(CalendarError):
         super().__init__(
             f"no working-day calendar for {year}: the State Council schedule for {year} is not "
             f"loaded; import it with `sunshine calendar import FILE` (see docs/operations.md), "
-            f"or set calendar_fallback = weekends-only to compute provisional deadlines"
+            f"or set SUNSHINE_CALENDAR_FALLBACK=weekends-only to compute provisional deadlines"
         )
 
 

@@ -105,6 +105,7 @@ class TimerStatus(str, enum.Enum):
     PAUSED = "paused"  # clock stopped
     FIRED = "fired"
     CANCELLED = "cancelled"
+    FAILED = "failed"  # firing raised (e.g. a calendar year missing); `timers retry` requeues
 
 
 class CardKind(str, enum.Enum):

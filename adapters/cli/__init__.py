@@ -17,7 +17,34 @@ from engine.errors import SunshineError
 from adapters.cli import admin, cases, publishing, supervision  # noqa: E402,F401
 
 
+GLOBAL_OPTIONS = ("--now", "--db")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let --now and --db go anywhere on the line (`case accept N --as 王 --now 2026-03-02`):
+    clerks type them after the verb as often as before it."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            elif i + 1 < len(argv):
+                front.extend(argv[i:i + 2])
+                i += 1
+            else:
+                rest.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         rv = cli.main(args=argv, prog_name="sunshine", standalone_mode=False)
     except SunshineError as err:

@@ -147,6 +147,21 @@ def timers_run_once(ctx: Ctx, limit: int) -> None:
     report = sweep(ctx.env, ctx.now, limit=limit)
     kinds = ", ".join(f"{k}={v}" for k, v in sorted(report.by_kind.items()))
     click.echo(f"fired {report.fired}, skipped {report.skipped}" + (f" ({kinds})" if kinds else ""))
+    for error in report.errors:
+        click.echo(f"错误 error: {error}", err=True)
+    if report.errors:
+        click.echo(f"{len(report.errors)} deadline(s) failed and were set aside; fix the cause, "
+                   f"then `sunshine timers retry`", err=True)
+        raise click.exceptions.Exit(7)
+
+
+@timers.command("retry")
+@pass_ctx
+def timers_retry(ctx: Ctx) -> None:
+    """Requeue deadlines that failed (e.g. after importing a missing calendar year)."""
+    from engine.services.sweep import retry_failed
+
+    click.echo(f"requeued {retry_failed(ctx.env)} failed deadline(s)")
 
 
 @cli.command()

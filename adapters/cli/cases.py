@@ -19,7 +19,8 @@ def case() -> None:
 @case.command("start")
 @click.argument("power_code")
 @click.option("--applicant", required=True, help="Applicant's name (申请人).")
-@click.option("--data", "data", multiple=True, metavar="KEY=VALUE", help="Application data.")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE",
+              help="Application data, one KEY=VALUE per --data (repeat it).")
 @click.option("--channel", type=click.Choice(["window", "online", "mail", "registered_mail"]),
               default="window", help="How the application arrived.")
 @click.option("--received-on", default=None, metavar="YYYY-MM-DD",
@@ -37,6 +38,16 @@ def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...],
     else:
         click.echo(c.number)
         click.echo(f"查询码 query code: {c.query_code}", err=True)
+
+
+def _state(value: str | None) -> str | None:
+    if value is None:
+        return None
+    for state in CaseState:
+        if value in (state.value, state.label):
+            return state.value
+    choices = ", ".join(f"{s.value} ({s.label})" for s in CaseState)
+    raise click.BadParameter(f"{value!r} is not a case state; one of: {choices}")
 
 
 def _t(iso: str | None) -> str:
@@ -71,8 +82,23 @@ def _print_case(ctx: Ctx, number: str) -> None:
         click.echo("违诺 breaches:")
         for b in r["breaches"]:
             click.echo(f"  #{b['id']} {b['kind']}  {b['post'] or ''} {b['person'] or ''}  {b['facts']}")
-    click.echo(f"审计链 audit chain: {r['audit_chain'] if isinstance(r['audit_chain'], str) else 'BROKEN'}"
+    if r["gaps"]:
+        g = r["gaps"]
+        click.echo(f"容缺材料 gaps: {'、'.join(g['items'])}  "
+                   + (f"已补齐 {_t(g['made_up_at'])}" if g.get("made_up_at") else
+                      f"须于 {_t(g['due_at'])} 前补齐"))
+    if r["deemed_pending"]:
+        click.echo("超时默许待执行 deemed approval pending: taken when the decision step is reached")
+    if r["applicant_flags"]:
+        click.echo("申请人失信记录 applicant flags: " + "；".join(
+            f"{f['kind']} ({f['case_number']})" for f in r["applicant_flags"]))
+    chain = r["audit_chain"]
+    click.echo(f"审计链 audit chain: {chain if isinstance(chain, str) else 'BROKEN'}"
                f" ({len(r['history'])} events)")
+    if not isinstance(chain, str):
+        for problem in chain:
+            click.echo(f"错误 error: audit chain: {problem}", err=True)
+        raise click.exceptions.Exit(10)
 
 
 @case.command("show")
@@ -88,7 +114,8 @@ def case_show(ctx: Ctx, number: str, as_json: bool) -> None:
 
 
 @case.command("list")
-@click.option("--state", type=click.Choice([s.value for s in CaseState]), default=None)
+@click.option("--state", default=None, callback=lambda c, p, v: _state(v),
+              help="received, accepted, approved … or the Chinese label (已受理, 补正中 …).")
 @click.option("--power", default=None, help="Only cases of this power code.")
 @click.option("--limit", type=int, default=200)
 @click.option("--json", "as_json", is_flag=True)
@@ -240,7 +267,7 @@ def task_claim(ctx: Ctx, task_id: str, user: str) -> None:
 @click.argument("task_id")
 @click.option("--as", "user", required=True, help="Who completes it (recorded).")
 @click.option("--data", "data", multiple=True, metavar="KEY=VALUE",
-              help="Form data, e.g. decision=approve opinion=同意.")
+              help="Form data, one KEY=VALUE per --data, e.g. --data decision=approve --data opinion=同意.")
 @pass_ctx
 def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> None:
     """Complete a step with its form data."""
@@ -357,22 +384,35 @@ def case_receipt(ctx: Ctx, number: str) -> None:
     r = case_record(ctx.env, number)
     with ctx.env.uow() as uow:
         power = Power.from_dict(uow.definitions.get(r["definition_id"]).power)
-    title = "受理通知书" if r["accepted_at"] else "收件回执"
+    refused = r["state"] == "not_accepted"
+    title = ("不予受理通知书" if refused else "受理通知书" if r["accepted_at"]
+             else "补正材料通知书（一次性告知）" if r["supplement_notices"] else "收件回执")
     click.echo(f"{power.unit}\n{title}\n")
     click.echo(f"办件编号：{r['number']}        查询码：{r['query_code']}")
     click.echo(f"申请事项：{power.name}（{power.code}）  办件类型：{r['mode']}")
     click.echo(f"申请人：{r['applicant']}")
     click.echo(f"收件时间：{_t(r['received_at'])}")
-    if r["accepted_at"]:
+    if refused:
+        reason = next((e["payload"].get("reason") for e in r["history"]
+                       if e["kind"] == "not_accepted"), "")
+        click.echo(f"不予受理理由：{reason}")
+        click.echo("如不服本决定，可依法申请行政复议或者提起行政诉讼。")
+    elif r["accepted_at"]:
         click.echo(f"受理时间：{_t(r['accepted_at'])}" + ("（依法视为受理）" if r["deemed_accepted"] else ""))
-        click.echo(f"承诺办结时限：{r['promised_deadline']} 前（{power.promised_limit} 个工作日）")
+        if power.promised_limit == 0:
+            click.echo(f"承诺办结时限：当场办结（即办件），最迟 {r['promised_deadline']} 当日")
+        else:
+            click.echo(f"承诺办结时限：{r['promised_deadline']} 前（{power.promised_limit} 个工作日）")
         click.echo(f"法定办结时限：{r['statutory_deadline'] or '法律未规定'}" +
                    (f" 前（{power.statutory_limit} 个工作日）" if r["statutory_deadline"] else ""))
+        if r["gaps"]:
+            click.echo(f"容缺受理：以下材料须于 {_t(r['gaps']['due_at'])[:10]} 前补齐，逾期未补齐的终止办理："
+                       + "、".join(r["gaps"]["items"]))
         if r["provisional_deadlines"]:
-            click.echo("（注：部分年度节假日安排尚未公布，时限按双休日推算，公布后重新计算）")
+            click.echo("（注：所涉年度的节假日安排尚未公布，以上时限按双休日推算，仅供参考）")
     elif r["supplement_notices"]:
         last = r["supplement_notices"][-1]
-        click.echo("一次性告知需补正材料：" + "、".join(last["items"]))
+        click.echo("请一次性补正以下材料：" + "、".join(last["items"]))
     click.echo(f"\n凭办件编号和查询码可查询办理进度。咨询电话：{power.consult_phone}  "
                f"监督投诉电话：{power.complaint_phone}")
     click.echo(f"办理地点：{power.address}")
@@ -399,3 +439,14 @@ def case_lookup(ctx: Ctx, number: str, query_code: str, as_json: bool) -> None:
     if r["result"]:
         click.echo(f"结果：{r['result_label']}")
     click.echo(f"监督投诉电话：{r['complaint_phone']}")
+
+
+@task.command("release")
+@click.argument("task_id")
+@click.option("--as", "user", required=True, help="The person releasing it, or a supervisor.")
+@click.option("--reason", default="", help="Why (recorded), e.g. 请假 / 转办.")
+@pass_ctx
+def task_release(ctx: Ctx, task_id: str, user: str, reason: str) -> None:
+    """Release a claimed step back to its post so someone else can take it."""
+    s = svc.release(ctx.env, task_id, user=user, reason=reason, now=ctx.now)
+    click.echo(f"{s.case_number} {s.name} released to {s.post}")

@@ -270,6 +270,11 @@ class SqlTimerRepository(_Repo):
             query = query.with_for_update(skip_locked=True)
         return [_build(Timer, r, self._enums) for r in self.conn.execute(query)]
 
+    def failed(self) -> list[Timer]:
+        rows = self.conn.execute(sa.select(t.timers).where(t.timers.c.status == "failed")
+                                 .order_by(t.timers.c.due_at))
+        return [_build(Timer, r, self._enums) for r in rows]
+
     def for_case(self, case_id: int,
                  statuses: Sequence[str] = ("pending", "paused")) -> list[Timer]:
         query = sa.select(t.timers).where(t.timers.c.case_id == case_id).order_by(t.timers.c.id)

@@ -55,6 +55,9 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
         raise InvalidAction("the applicant's name is empty — pass --applicant NAME")
     at = env.now(now)
     data = dict(data or {})
+    if channel in ("mail", "registered_mail") and not received_on:
+        raise InvalidAction("for a mailed application give the day the office signed for it or "
+                            "confirmed it: --received-on YYYY-MM-DD (OGI Art. 31)")
     if channel != "window" and received_on:
         received = _start_of_day(env, received_on)
         if received > at:
@@ -69,8 +72,8 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
         definition = uow.definitions.latest(power_code)
         if definition is None:
             raise PowerNotAvailable(
-                f"power {power_code} is not deployed: it is not in the catalogue and may not be "
-                f"exercised — deploy its BPMN file with `sunshine deploy FILE`")
+                f"power {power_code} is not in the catalogue (not deployed) and may not be "
+                f"exercised — check the code with `sunshine powers list`")
         if definition.status != "active":
             raise PowerNotAvailable(
                 f"power {power_code} has been withdrawn from the catalogue and cannot start a case")
@@ -232,6 +235,12 @@ def supplement_received(env: Env, number: str, *, actor: str, note: str = "",
 
     def run(work: CaseWork) -> Case:
         step = work.open_step_with_role("supplement")
+        if step is None and work.case.clock == ClockState.SUSPENDED and any(
+                s.kind == "supplement" and s.ended_at is None
+                for s in work.uow.stops.for_case(work.case.id or 0)):
+            # 补正 during review: the materials arrived, the clock runs again
+            work.end_stop(kind="supplement", result=note or "材料已补齐")
+            return work.case
         if step is None:
             raise InvalidAction(f"case {number} is not waiting for supplementary materials")
         work.event("supplement_received", note=note)
@@ -265,6 +274,25 @@ def claim(env: Env, task_ref: str, *, user: str, now: datetime | None = None) ->
     return in_case(env, step.case_number, user, now, run)
 
 
+def release(env: Env, task_ref: str, *, user: str, reason: str = "",
+            now: datetime | None = None) -> StepRecord:
+    """Hand a claimed step back to its post (the holder, or a supervisor reassigning it)."""
+    step = _find_step(env, task_ref)
+
+    def run(work: CaseWork) -> StepRecord:
+        row = work.uow.steps.get(step.id)
+        if row.status != TaskStatus.READY or row.assignee is None:
+            raise InvalidAction(f"step {row.name} of case {row.case_number} is not claimed")
+        held_by = row.assignee
+        row.assignee = None
+        work.uow.steps.save(row)
+        work.event("step_released", step=row.name, post=row.post, task_id=row.id,
+                   held_by=held_by, by=user, reason=reason)
+        return row
+
+    return in_case(env, step.case_number, user, now, run)
+
+
 def complete_task(env: Env, task_ref: str, *, user: str, data: dict[str, Any] | None = None,
                   now: datetime | None = None) -> Case:
     """Complete a step with its form data. Exactly one of two people completing it wins."""
@@ -280,7 +308,7 @@ def complete_task(env: Env, task_ref: str, *, user: str, data: dict[str, Any] | 
                 f"by {row.completed_by or 'the system'}; nothing was changed — reload the task list")
         if row.assignee and row.assignee != user:
             raise Conflict(f"step “{row.name}” of case {row.case_number} is claimed by "
-                           f"{row.assignee}; ask them, or have a supervisor reassign it")
+                           f"{row.assignee}; ask them, or release it: `sunshine task release {row.id[:8]} --as …`")
         if row.role == "acceptance":
             if data.get("acceptance") == "accept":
                 accept_work(work, note=str(data.get("opinion") or ""), data=data)
@@ -288,8 +316,10 @@ def complete_task(env: Env, task_ref: str, *, user: str, data: dict[str, Any] | 
             if data.get("acceptance") not in ("refuse", "supplement"):
                 raise InvalidAction("the acceptance step is done with `sunshine case accept`, "
                                     "`case refuse` or `case supplement`")
-        if row.role == "decision" and "decision" in data and data["decision"] not in ("approve", "refuse"):
-            raise InvalidAction(f"decision must be approve or refuse, not {data['decision']!r}")
+        if row.role == "decision" and data.get("decision") not in ("approve", "refuse"):
+            given = f", not {data['decision']!r}" if "decision" in data else ""
+            raise InvalidAction(f"the decision step “{row.name}” needs --data decision=approve "
+                                f"(准予) or --data decision=refuse (不予){given}")
         work.complete_step(row, data, person=user)
         return work.case
 

@@ -92,7 +92,22 @@ class CaseWork:
         if not step.counted:
             self.end_stop(kind="special", result=str(data.get("result") or data.get("opinion")
                                                       or "完成"), task_id=step.id)
+        if step.role == "decision" and self.case.clock == ClockState.RUNNING:
+            self.stop_case_clock(str(data.get("decision", "")))
         self.sync()
+
+    def stop_case_clock(self, decision: str) -> None:
+        """The decision is made: the case clock stops (the certificate step keeps its own limit,
+        ALL Art. 44), so a licence issued on time is never carded for a later follow-up."""
+        assert self.case.id is not None
+        self.case.clock = ClockState.STOPPED
+        for timer in self.uow.timers.for_case(self.case.id):
+            if timer.task_id is None and timer.kind in deadlines.CASE_TIMER_KINDS:
+                timer.status = TimerStatus.CANCELLED
+                self.uow.timers.save(timer)
+        self.event("decided", decision=decision,
+                   promised_due=self.case.promised_day.isoformat() if self.case.promised_day else None,
+                   on_time=bool(self.case.promised_due and self.now < self.case.promised_due))
 
     def sync(self) -> None:
         """Make step rows match the workflow's ready tasks; settle the case when it ends."""
@@ -187,6 +202,8 @@ class CaseWork:
     def schedule_step_timers(self, row: StepRecord) -> None:
         if row.limit_days is None or row.due_at is None:
             return
+        if row.role in ("supplement", "makeup"):
+            return  # the applicant's time, not an official's: no card against the window
         original = self.calendar.add_working_days(self.calendar.local_date(row.ready_at),
                                                   row.limit_days)
         moved = (self.calendar.working_days_between(original, row.due_day)

@@ -45,6 +45,10 @@ def sweep(env: Env, now: datetime | None = None, *, limit: int | None = None) ->
         except Conflict:
             report.skipped += 1  # a user changed the case at the same moment: next sweep retries
             continue
+        except TimerFailed as failed:
+            report.errors.append(f"case {failed.number} {failed.timer.kind.value}: "
+                                 f"{failed.err}")
+            continue
         if outcome is None:
             break
         kind, fired = outcome
@@ -67,15 +71,48 @@ def _fire_one(env: Env, at: datetime) -> tuple[str, bool] | None:
         try:
             fired = _apply(work, timer, at)
         except SunshineError as err:
-            # Leave a trace and do not retry forever: the row is marked fired with the error.
-            work.event("timer_failed", timer=timer.kind.value, error=str(err))
-            fired = False
+            # Nothing of the failed firing is kept; the row is set aside as failed, with the
+            # reason in the case's trail, until an operator fixes the cause and requeues it.
+            uow.rollback()
+            number = _record_failure(env, timer, at, err)
+            raise TimerFailed(timer, err, number) from None
         timer.status = TimerStatus.FIRED
         timer.fired_at = at
         uow.timers.save(timer)
         work.save()
         uow.commit()
         return timer.kind.value, fired
+
+
+class TimerFailed(Exception):
+    def __init__(self, timer: Timer, err: SunshineError, number: str) -> None:
+        self.timer, self.err, self.number = timer, err, number
+
+
+def _record_failure(env: Env, timer: Timer, at: datetime, err: SunshineError) -> str:
+    with env.uow() as uow:
+        case = uow.cases.get_by_id(timer.case_id, lock=True)
+        work = CaseWork(env, uow, case, at, SYSTEM)
+        timer.status = TimerStatus.FAILED
+        timer.fired_at = at
+        uow.timers.save(timer)
+        work.event("timer_failed", timer=timer.kind.value, due=timer.due_at.isoformat(),
+                   error=str(err))
+        work.save()
+        uow.commit()
+        return case.number
+
+
+def retry_failed(env: Env) -> int:
+    """Requeue failed due rows (after the cause, e.g. a missing calendar year, is fixed)."""
+    with env.uow() as uow:
+        rows = uow.timers.failed()
+        for timer in rows:
+            timer.status = TimerStatus.PENDING
+            timer.fired_at = None
+            uow.timers.save(timer)
+        uow.commit()
+    return len(rows)
 
 
 def _step(work: CaseWork, timer: Timer) -> StepRecord | None:
@@ -117,12 +154,12 @@ def _apply(work: CaseWork, timer: Timer, at: datetime) -> bool:
         from engine.services.handling import makeup_overdue
 
         return makeup_overdue(work)
-    if case.clock == ClockState.SUSPENDED:
-        return False  # paused rows are not claimed; this only guards against a race
     if kind in (TimerKind.STEP_WARNING, TimerKind.STEP_OVERDUE):
         step = _step(work, timer)
         if step is None:
             return False
+        if case.clock == ClockState.SUSPENDED and step.counted:
+            return False  # paused rows are not claimed; this only guards against a race
         if kind == TimerKind.STEP_WARNING:
             return _card(work, CardKind.WARNING, "step", step,
                          f"环节“{step.name}”时限将到（{step.due_day}）")
@@ -135,7 +172,11 @@ def _apply(work: CaseWork, timer: Timer, at: datetime) -> bool:
             work.breach(BreachKind.OVERDUE_STEP,
                         f"环节“{step.name}”（{step.post}）超过 {step.limit_days} 个工作日时限，"
                         f"应于 {step.due_day} 前办结", step)
+        if any(t.deadline == "step" and t.attached_to == step.spec_id for t in work.power.timers):
+            work.fire_deemed(deadline_kind="step")  # the file's own step-deadline path
         return added
+    if case.clock == ClockState.SUSPENDED:
+        return False  # paused rows are not claimed; this only guards against a race
     if kind == TimerKind.CASE_WARNING:
         return _card(work, CardKind.WARNING, "promised", _holder(work),
                      f"办件将于 {case.promised_day} 到达承诺时限")
@@ -147,6 +188,8 @@ def _apply(work: CaseWork, timer: Timer, at: datetime) -> bool:
         if work.env.rules.red_card_against == "statutory":
             _card(work, CardKind.RED, "statutory", _holder(work),
                   f"办件超过法定时限（{case.statutory_day}）")
+        if any(t.deadline == "statutory" for t in work.power.timers):
+            work.fire_deemed(deadline_kind="statutory")
         return added
     return False
 

@@ -257,3 +257,34 @@ def test_two_people_completing_the_same_step_at_once_exactly_one_wins(env):
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(at("2026-03-02T09:00"))
+
+
+def test_a_licence_issued_on_time_gets_no_red_card_during_its_follow_up_check(env):
+    case = svc.start_case(env, "XK-GGWS-001", "冯一", now=at("2026-03-02T09:00"))
+    svc.accept(env, case.number, actor="王窗口", data={"commitment": True},
+               now=at("2026-03-02T09:10"))
+    while True:
+        step = open_steps(env, case.number)[0]
+        if step.role == "followup":
+            break
+        data = {"decision": "approve"} if step.role == "decision" else {}
+        svc.complete_task(env, step.id, user="经办人", data=data, now=at("2026-03-03T09:00"))
+    sweep(env, at("2026-04-20T09:00"))  # long past the promised deadline, follow-up still open
+    record = case_record(env, case.number)
+    assert record["clock"] == "stopped"
+    assert not [c for c in record["cards"] if c["kind"] == "red"]
+    assert [c["kind"] for c in record["cards"] if c["against"] == "step"]  # the follow-up's own
+
+
+def test_a_not_counted_step_running_past_its_expected_duration_gets_a_yellow_card(env):
+    case = svc.start_case(env, "XK-PSXK-001", "陈二", now=at("2026-03-02T09:00"))
+    svc.accept(env, case.number, actor="王窗口", now=at("2026-03-02T09:10"))
+    step = open_steps(env, case.number)[0]
+    svc.complete_task(env, step.id, user="经办人", data={"needs_testing": True},
+                      now=at("2026-03-03T09:00"))
+    testing = next(s for s in open_steps(env, case.number) if not s.counted)
+    sweep(env, at("2026-05-01T09:00"))
+    record = case_record(env, case.number)
+    assert record["clock"] == "suspended"
+    assert any(c["kind"] == "yellow" and c["task_id"] == testing.id for c in record["cards"])
+    assert not [c for c in record["cards"] if c["kind"] == "red"]  # the case clock is stopped

@@ -205,7 +205,7 @@ def test_a_decision_other_than_approve_or_refuse_is_refused_and_nothing_changes(
         env: Env, clock: FakeClock) -> None:
     case = accepted(env)
     to_decision(env, clock, case.number)
-    with pytest.raises(InvalidAction, match="approve or refuse"):
+    with pytest.raises(InvalidAction, match="decision=approve .* or --data decision=refuse"):
         complete(env, clock, case.number, "审批决定", "王局长", "2026-03-06T10:00",
                  decision="maybe")
     assert [s.name for s in open_steps(env, case.number)] == ["审批决定"]
