@@ -40,7 +40,8 @@ def run_worker(env: Env, interval_seconds: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per sweep is enough
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # one line per sweep is enough
     job()  # sweep at start, do not wait a whole interval
     try:
         scheduler.start()

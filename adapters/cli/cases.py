@@ -50,6 +50,13 @@ def _state(value: str | None) -> str | None:
     raise click.BadParameter(f"{value!r} is not a case state; one of: {choices}")
 
 
+def _last_day(due_iso: str) -> str:
+    """A due instant (00:00 after the last day) as the last day itself, in local time."""
+    import datetime as dt
+
+    return local(dt.datetime.fromisoformat(due_iso) - dt.timedelta(seconds=1))[:10]
+
+
 def _t(iso: str | None) -> str:
     import datetime as dt
 
@@ -86,9 +93,10 @@ def _print_case(ctx: Ctx, number: str) -> None:
         g = r["gaps"]
         click.echo(f"容缺材料 gaps: {'、'.join(g['items'])}  "
                    + (f"已补齐 {_t(g['made_up_at'])}" if g.get("made_up_at") else
-                      f"须于 {_t(g['due_at'])} 前补齐"))
+                      f"须于 {_last_day(g['due_at'])} 前补齐"))
     if r["deemed_pending"]:
-        click.echo("超时默许待执行 deemed approval pending: taken when the decision step is reached")
+        click.echo("待执行 pending: the case is approved as deemed (超时默许 / 视为准予延续) as soon "
+                   "as it reaches its decision step")
     if r["applicant_flags"]:
         click.echo("申请人失信记录 applicant flags: " + "；".join(
             f"{f['kind']} ({f['case_number']})" for f in r["applicant_flags"]))
@@ -183,7 +191,11 @@ def case_supplement(ctx: Ctx, number: str, actor: str, items: tuple[str, ...], w
 def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
     """补正结束: the applicant brought the missing materials."""
     c = svc.supplement_received(ctx.env, number, actor=actor, note=note, now=ctx.now)
-    click.echo(f"{c.number} 材料已补齐 supplemented; back to acceptance")
+    if c.accepted_at is None:
+        click.echo(f"{c.number} 材料已补齐 supplemented; back to the acceptance check")
+    else:
+        click.echo(f"{c.number} 材料已补齐 supplemented; clock running again, promised by "
+                   f"{c.promised_day}, statutory by {c.statutory_day or '无'}")
 
 
 @case.command("cancel")
@@ -359,8 +371,7 @@ def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...]
                                   now=ctx.now)
     import datetime as dt
 
-    due = dt.datetime.fromisoformat(w.case.data["gaps"]["due_at"]) - dt.timedelta(seconds=1)
-    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {local(due)[:10]}, "
+    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.case.data['gaps']['due_at'])}, "
                f"promised by {w.case.promised_day}")
 
 
@@ -406,7 +417,7 @@ def case_receipt(ctx: Ctx, number: str) -> None:
         click.echo(f"法定办结时限：{r['statutory_deadline'] or '法律未规定'}" +
                    (f" 前（{power.statutory_limit} 个工作日）" if r["statutory_deadline"] else ""))
         if r["gaps"]:
-            click.echo(f"容缺受理：以下材料须于 {_t(r['gaps']['due_at'])[:10]} 前补齐，逾期未补齐的终止办理："
+            click.echo(f"容缺受理：以下材料须于 {_last_day(r['gaps']['due_at'])} 前补齐，逾期未补齐的终止办理："
                        + "、".join(r["gaps"]["items"]))
         if r["provisional_deadlines"]:
             click.echo("（注：所涉年度的节假日安排尚未公布，以上时限按双休日推算，仅供参考）")

@@ -360,8 +360,11 @@ def suspend(env: Env, number: str, *, actor: str, reason: str, kind: str = "manu
     def run(work: CaseWork) -> Case:
         _require_open(work)
         if work.case.clock != ClockState.RUNNING:
-            raise InvalidAction(f"case {number}: the clock is not running "
-                                f"({work.case.clock.value}); only an accepted case's clock stops")
+            why = ("the decision is made, so the case clock has already stopped"
+                   if work.case.clock == ClockState.STOPPED else
+                   "it is not accepted yet" if work.case.clock == ClockState.NOT_STARTED
+                   else "it is already stopped")
+            raise InvalidAction(f"case {number}: the clock cannot be stopped: {why}")
         work.start_stop(kind=kind, reason=reason, basis=basis, special=special,
                         expected_days=expected_days)
         return work.case

@@ -340,6 +340,8 @@ class CaseWork:
                 self._cancel_timers(task_id=held.id)
                 self.case.deemed = True
                 self.case.deemed_pending = False
+                if self.case.clock == ClockState.RUNNING:
+                    self.stop_case_clock("deemed")
                 self.event("deemed_approved" if deadline_kind != "renewal" else "deemed_renewed",
                            step=held.name, post=held.post, person=held.assignee,
                            timer=timer.id, was_pending=pending)

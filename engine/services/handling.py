@@ -46,6 +46,9 @@ def request_extension(env: Env, number: str, *, actor: str, reason: str, days: i
     def run(work: CaseWork) -> Extension:
         _open(work)
         case = work.case
+        if case.clock == ClockState.STOPPED:
+            raise InvalidAction(f"case {number}: the decision is made and the case clock has "
+                                f"stopped; there is nothing to extend")
         if case.accepted_at is None or case.statutory_due is None:
             raise InvalidAction(f"case {number} has no statutory deadline to extend "
                                 f"(not accepted yet, or the law sets no limit)")
@@ -185,7 +188,7 @@ def accept_with_gaps(env: Env, number: str, *, actor: str, missing: list[str],
             f = flags[-1]
             raise InvalidAction(
                 f"applicant {work.case.applicant} cannot be accepted with gaps: flagged on "
-                f"{f.at:%Y-%m-%d} ({f.kind}, case {f.case_number}); accept only with complete "
+                f"{work.calendar.local_date(f.at)} ({f.kind}, case {f.case_number}); accept only with complete "
                 f"materials")
         accept_work(work, note="容缺受理：" + "、".join(missing))
         case = work.case
