@@ -143,7 +143,7 @@ timers = sa.Table(
     sa.Column("due_at", UTCDateTime, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("fired_at", UTCDateTime),
-    sa.Index("ix_timers_status_due", "status", "due_at"),
+    sa.Index("ix_timers_status_due", "status", "due_at", "id"),
 )
 
 audit_events = sa.Table(
