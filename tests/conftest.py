@@ -42,6 +42,33 @@ class MovableClock:
         self.at = parse_now(text)
 
 
+@pytest.fixture(autouse=True)
+def _no_wall_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that lets the product read the wall clock.
+
+    Every test must pass a fixed ``--now`` or a clock of its own: a test that reads the real date
+    passes today and turns red when the calendar moves on (a new year with no holiday schedule,
+    a deadline that is suddenly past). The product reads the wall clock only through
+    ``SystemClock``; here it records who asked, and the test fails at teardown.
+    """
+    from adapters import bootstrap
+
+    callers: list[str] = []
+    real_now = bootstrap.SystemClock.now
+
+    def now(self: object) -> dt.datetime:
+        import traceback
+
+        callers.append("".join(traceback.format_stack(limit=8)[:-1]))
+        return real_now(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bootstrap.SystemClock, "now", now)
+    yield
+    if callers:
+        pytest.fail("this test read the wall clock (pass --now ISO or a fixed clock):\n"
+                    + callers[0], pytrace=False)
+
+
 def _pg_schema_url() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base = PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -79,7 +106,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def clock() -> MovableClock:
-    return MovableClock(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc))  # Mon 09:00 CST
+    return MovableClock(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))  # Mon 09:00 CST
 
 
 def make_env(url: str, clock: object, rules: Rules | None = None,
