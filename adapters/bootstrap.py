@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from adapters.calendar_files import schedules_from_chinese_calendar
 from adapters.config import Settings
@@ -18,6 +18,11 @@ from adapters.sql.uow import SqlUnitOfWork, make_engine
 from engine.calendar import WorkingCalendar, YearSchedule
 from engine.services.context import Env
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only by `sunshine db upgrade` (upgrade_database): it costs a CLI verb
+# about 0.2 s, and the schema check of every other verb reads the version table itself.
 MIGRATIONS = Path(__file__).resolve().parent / "sql" / "migrations"
 
 
@@ -37,6 +42,8 @@ class FixedClock:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -44,21 +51,51 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_database(engine: Engine) -> None:
+    from alembic import command
+
     cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def head_revision() -> str:
+    """The revision id of the newest migration, read from the files in sql/migrations/versions
+    (their ``revision = "…"`` and ``down_revision = "…"`` lines) without importing Alembic:
+    the one revision that no other migration names as its ``down_revision``.
+    tests/unit/test_cli_imports.py checks that it is Alembic's own head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for key, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            ids = re.findall(r"[\"']([^\"']+)[\"']", value)
+            (revisions if key == "revision" else parents).update(ids)
+    heads = revisions - parents
+    if len(heads) != 1:  # a branched history (never made so far): ask Alembic
+        from alembic.script import ScriptDirectory
+
+        return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())
+    return heads.pop()
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision the database is at (Alembic's ``alembic_version`` table), None if the
+    table is not there; several rows (a branched history) read as one comma-separated id."""
+    if not conn.dialect.has_table(conn, "alembic_version"):
+        return None
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    return ",".join(sorted(rows)) or None
+
+
 def schema_problem(engine: Engine) -> str | None:
     """Why the database cannot be used as it is (not created, or behind the code), or None."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    head = head_revision()
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            current = current_revision(conn)
     except sa_exc.OperationalError as err:
         return f"cannot open the database {engine.url.render_as_string()}: {err.orig}"
     if current is None:

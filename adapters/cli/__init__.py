@@ -10,12 +10,11 @@ import sys
 
 import click
 
+# Register the verb groups (each module adds its commands to ``cli``). They import only click
+# and cheap modules at the top, so that `--help` answers at once (see common.py).
+from adapters.cli import admin, cases, publishing, supervision  # noqa: F401
 from adapters.cli.common import cli
 from engine.errors import SunshineError
-
-# Register the verb groups (each module adds its commands to ``cli``).
-from adapters.cli import admin, cases, publishing, supervision  # noqa: E402,F401
-
 
 GLOBAL_OPTIONS = ("--now", "--db")
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-
 import click
 
-from adapters.calendar_files import dump_schedule, load_schedule_file
 from adapters.cli.common import Ctx, cli, echo_json, pass_ctx, table
-from engine.errors import LintFailed
-from engine.lint import lint_files
-from engine.services import catalogue_admin
-from engine.services.sweep import sweep
+
+# The engine (SpiffWorkflow, lxml) and the database are imported inside the verbs (see common.py).
 
 
 @cli.group()
@@ -37,6 +31,8 @@ def db_upgrade(ctx: Ctx) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
 def lint(paths: tuple[str, ...], as_json: bool) -> None:
     """Check BPMN files against the designer rules without deploying them."""
+    from engine.lint import lint_files
+
     findings = lint_files(list(paths))
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
@@ -56,6 +52,9 @@ def lint(paths: tuple[str, ...], as_json: bool) -> None:
 @pass_ctx
 def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
     """Lint and deploy BPMN files (all or nothing). Unchanged files keep their version."""
+    from engine.errors import LintFailed
+    from engine.services import catalogue_admin
+
     try:
         result = catalogue_admin.deploy(ctx.env, list(paths), actor=actor, now=ctx.now)
     except LintFailed as err:
@@ -79,6 +78,8 @@ def powers() -> None:
 @pass_ctx
 def powers_list(ctx: Ctx, as_json: bool) -> None:
     """List deployed powers with their limits and version."""
+    from engine.services import catalogue_admin
+
     rows = catalogue_admin.list_powers(ctx.env)
     if as_json:
         echo_json(rows)
@@ -94,6 +95,8 @@ def powers_list(ctx: Ctx, as_json: bool) -> None:
 @pass_ctx
 def powers_withdraw(ctx: Ctx, code: str) -> None:
     """Withdraw a power: no new cases can start; running cases finish."""
+    from engine.services import catalogue_admin
+
     catalogue_admin.withdraw_power(ctx.env, code)
     click.echo(f"{code} withdrawn")
 
@@ -108,6 +111,8 @@ def calendar() -> None:
 @pass_ctx
 def calendar_import(ctx: Ctx, file: str) -> None:
     """Import a year's holiday schedule from a TOML file (see docs/operations.md)."""
+    from adapters.calendar_files import load_schedule_file
+
     schedule = load_schedule_file(file)
     with ctx.env.uow() as uow:
         uow.calendar.save_year(
@@ -126,6 +131,7 @@ def calendar_import(ctx: Ctx, file: str) -> None:
 @pass_ctx
 def calendar_show(ctx: Ctx, year: int) -> None:
     """Print a year's schedule in the import file format."""
+    from adapters.calendar_files import dump_schedule
     from engine.errors import CalendarYearMissing
 
     schedule = ctx.env.calendar().schedule(year)
@@ -144,6 +150,8 @@ def timers() -> None:
 @pass_ctx
 def timers_run_once(ctx: Ctx, limit: int) -> None:
     """Run one sweep of due deadlines (at --now, or the real time)."""
+    from engine.services.sweep import sweep
+
     report = sweep(ctx.env, ctx.now, limit=limit)
     kinds = ", ".join(f"{k}={v}" for k, v in sorted(report.by_kind.items()))
     click.echo(f"fired {report.fired}, skipped {report.skipped}" + (f" ({kinds})" if kinds else ""))

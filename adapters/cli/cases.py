@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from adapters.cli.common import Ctx, cli, echo_json, local, parse_data, pass_ctx, table
-from engine.model import CaseState
-from engine.services import cases as svc
-from engine.services import handling
-from engine.services.supervision import case_record
+from engine.model import CaseState  # stdlib only; the services are imported inside the verbs
+
+# engine.services.handling.ART45_BASIS, repeated so that `--help` need not import the engine
+# (tests/unit/test_cli_imports.py checks that the two agree).
+ART45_BASIS = "《中华人民共和国行政许可法》第四十五条"
 
 
 @cli.group()
@@ -31,6 +32,8 @@ def case() -> None:
 def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...], channel: str,
                received_on: str | None, actor: str, as_json: bool) -> None:
     """Receive an application (收件); prints the case number and query code."""
+    from engine.services import cases as svc
+
     c = svc.start_case(ctx.env, power_code, applicant, parse_data(data), actor=actor,
                        channel=channel, received_on=received_on, now=ctx.now)
     if as_json:
@@ -64,6 +67,8 @@ def _t(iso: str | None) -> str:
 
 
 def _print_case(ctx: Ctx, number: str) -> None:
+    from engine.services.supervision import case_record
+
     r = case_record(ctx.env, number)
     click.echo(f"{r['number']}  {r['power']}  {r['state_label']} ({r['state']}, 平台状态码 "
                f"{r['platform_code']})")
@@ -115,6 +120,8 @@ def _print_case(ctx: Ctx, number: str) -> None:
 @pass_ctx
 def case_show(ctx: Ctx, number: str, as_json: bool) -> None:
     """Show a case: deadlines, steps, cards, breaches, history."""
+    from engine.services.supervision import case_record
+
     if as_json:
         echo_json(case_record(ctx.env, number))
     else:
@@ -152,6 +159,8 @@ def case_list(ctx: Ctx, state: str | None, power: str | None, limit: int, as_jso
 @pass_ctx
 def case_accept(ctx: Ctx, number: str, actor: str, note: str, data: tuple[str, ...]) -> None:
     """受理: accept the application; the clock starts."""
+    from engine.services import cases as svc
+
     c = svc.accept(ctx.env, number, actor=actor, note=note, data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {c.promised_day}, "
                f"法定 statutory by {c.statutory_day or '无'}")
@@ -164,6 +173,8 @@ def case_accept(ctx: Ctx, number: str, actor: str, note: str, data: tuple[str, .
 @pass_ctx
 def case_refuse(ctx: Ctx, number: str, actor: str, reason: str) -> None:
     """不予受理: refuse to accept, with reasons."""
+    from engine.services import cases as svc
+
     c = svc.refuse_acceptance(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
     click.echo(f"{c.number} 不予受理 not accepted")
 
@@ -178,6 +189,8 @@ def case_refuse(ctx: Ctx, number: str, actor: str, reason: str) -> None:
 @pass_ctx
 def case_supplement(ctx: Ctx, number: str, actor: str, items: tuple[str, ...], why: str) -> None:
     """一次性告知: ask once for every missing material (补正)."""
+    from engine.services import cases as svc
+
     c = svc.request_supplement(ctx.env, number, actor=actor, items=list(items),
                                why_not_in_first_notice=why, now=ctx.now)
     click.echo(f"{c.number} 补正告知 issued for {len(items)} item(s)")
@@ -190,6 +203,8 @@ def case_supplement(ctx: Ctx, number: str, actor: str, items: tuple[str, ...], w
 @pass_ctx
 def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
     """补正结束: the applicant brought the missing materials."""
+    from engine.services import cases as svc
+
     c = svc.supplement_received(ctx.env, number, actor=actor, note=note, now=ctx.now)
     if c.accepted_at is None:
         click.echo(f"{c.number} 材料已补齐 supplemented; back to the acceptance check")
@@ -205,6 +220,8 @@ def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
 @pass_ctx
 def case_cancel(ctx: Ctx, number: str, actor: str, reason: str) -> None:
     """撤件: the applicant withdraws the application."""
+    from engine.services import cases as svc
+
     c = svc.withdraw(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
     click.echo(f"{c.number} 已撤件 withdrawn")
 
@@ -218,6 +235,8 @@ def case_cancel(ctx: Ctx, number: str, actor: str, reason: str) -> None:
 @pass_ctx
 def case_suspend(ctx: Ctx, number: str, actor: str, reason: str, kind: str) -> None:
     """Stop the clock (with who and why)."""
+    from engine.services import cases as svc
+
     c = svc.suspend(ctx.env, number, actor=actor, reason=reason, kind=kind, now=ctx.now)
     click.echo(f"{c.number} 停止计时 clock stopped")
 
@@ -229,6 +248,8 @@ def case_suspend(ctx: Ctx, number: str, actor: str, reason: str, kind: str) -> N
 @pass_ctx
 def case_resume(ctx: Ctx, number: str, actor: str, result: str | None) -> None:
     """Restart the clock; every deadline moves by the working days stopped."""
+    from engine.services import cases as svc
+
     c = svc.resume(ctx.env, number, actor=actor, result=result, now=ctx.now)
     click.echo(f"{c.number} 恢复计时 clock resumed; promised by {c.promised_day}, "
                f"statutory by {c.statutory_day or '无'}")
@@ -271,6 +292,8 @@ def task_list(ctx: Ctx, case_number: str | None, post: str | None, user: str | N
 @pass_ctx
 def task_claim(ctx: Ctx, task_id: str, user: str) -> None:
     """Claim a step so that no one else works on it."""
+    from engine.services import cases as svc
+
     s = svc.claim(ctx.env, task_id, user=user, now=ctx.now)
     click.echo(f"{s.case_number} {s.name} claimed by {user}")
 
@@ -283,6 +306,8 @@ def task_claim(ctx: Ctx, task_id: str, user: str) -> None:
 @pass_ctx
 def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> None:
     """Complete a step with its form data."""
+    from engine.services import cases as svc
+
     c = svc.complete_task(ctx.env, task_id, user=user, data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} {c.state.label}" + (f" — {c.result}" if c.result else ""))
 
@@ -295,6 +320,8 @@ def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> N
 @pass_ctx
 def case_extend(ctx: Ctx, number: str, actor: str, days: int, reason: str) -> None:
     """延期: ask the head of the organ to extend the statutory limit (ALL Art. 42)."""
+    from engine.services import handling
+
     ext = handling.request_extension(ctx.env, number, actor=actor, reason=reason, days=days,
                                      now=ctx.now)
     if ext.decision == "refused":
@@ -313,6 +340,9 @@ def case_extend(ctx: Ctx, number: str, actor: str, days: int, reason: str) -> No
 @pass_ctx
 def case_extend_decide(ctx: Ctx, number: str, by: str, approve: bool, reason: str) -> None:
     """Decide an extension request; the applicant is notified with the reasons."""
+    from engine.services import cases as svc
+    from engine.services import handling
+
     ext = handling.decide_extension(ctx.env, number, approve=approve, by=by, reason=reason,
                                     now=ctx.now)
     c = svc.find_case(ctx.env, number)
@@ -332,11 +362,13 @@ def case_special() -> None:
               help="听证, 招标, 拍卖, 检验, 检测, 检疫, 鉴定, 专家评审, 征求第三方意见")
 @click.option("--reason", required=True)
 @click.option("--expected-days", type=int, required=True, help="Told to the applicant in writing.")
-@click.option("--basis", default=handling.ART45_BASIS, show_default=True)
+@click.option("--basis", default=ART45_BASIS, show_default=True)
 @pass_ctx
 def case_special_start(ctx: Ctx, number: str, actor: str, kind: str, reason: str,
                        expected_days: int, basis: str) -> None:
     """Start a special procedure: the clock stops."""
+    from engine.services import handling
+
     handling.start_special(ctx.env, number, actor=actor, kind=kind, reason=reason,
                            expected_days=expected_days, basis=basis, now=ctx.now)
     click.echo(f"{number} 特别程序（{kind}）开始 started; clock stopped")
@@ -349,6 +381,9 @@ def case_special_start(ctx: Ctx, number: str, actor: str, kind: str, reason: str
 @pass_ctx
 def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
     """End the special procedure with its result: the clock runs again, deadlines move."""
+    from engine.services import cases as svc
+    from engine.services import handling
+
     handling.end_special(ctx.env, number, actor=actor, result=result, now=ctx.now)
     c = svc.find_case(ctx.env, number)
     click.echo(f"{number} 特别程序结束 ended; promised by {c.promised_day}, "
@@ -366,11 +401,11 @@ def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
 def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...],
                      commitment_signed: bool, makeup_days: int | None) -> None:
     """容缺受理: accept with non-key materials to follow."""
+    from engine.services import handling
+
     w = handling.accept_with_gaps(ctx.env, number, actor=actor, missing=list(missing),
                                   commitment_signed=commitment_signed, makeup_days=makeup_days,
                                   now=ctx.now)
-    import datetime as dt
-
     click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.case.data['gaps']['due_at'])}, "
                f"promised by {w.case.promised_day}")
 
@@ -381,6 +416,8 @@ def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...]
 @pass_ctx
 def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
     """The materials missing under 容缺受理 have arrived."""
+    from engine.services import handling
+
     handling.gaps_made_up(ctx.env, number, actor=actor, now=ctx.now)
     click.echo(f"{number} 容缺材料已补齐 made up")
 
@@ -391,6 +428,7 @@ def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
 def case_receipt(ctx: Ctx, number: str) -> None:
     """Print the receipt (受理通知书 / 收件回执) to hand to the applicant."""
     from engine.catalogue import Power
+    from engine.services.supervision import case_record
 
     r = case_record(ctx.env, number)
     with ctx.env.uow() as uow:
@@ -459,5 +497,7 @@ def case_lookup(ctx: Ctx, number: str, query_code: str, as_json: bool) -> None:
 @pass_ctx
 def task_release(ctx: Ctx, task_id: str, user: str, reason: str) -> None:
     """Release a claimed step back to its post so someone else can take it."""
+    from engine.services import cases as svc
+
     s = svc.release(ctx.env, task_id, user=user, reason=reason, now=ctx.now)
     click.echo(f"{s.case_number} {s.name} released to {s.post}")

@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from adapters.bootstrap import FixedClock, build_env
-from adapters.config import load_settings
 from engine.errors import ConfigError
-from engine.services.context import Env
+
+if TYPE_CHECKING:
+    from engine.services.context import Env
+
+# Imports here stay cheap: `sunshine --help` and every `VERB --help` load this module and the
+# verb modules only. The database (SQLAlchemy), the engine services (SpiffWorkflow, lxml) and
+# publishing (ReportLab) are imported inside the verbs that use them, and the composition root
+# (adapters.bootstrap) only when a verb first asks for ``ctx.env``.
+# tests/unit/test_cli_imports.py checks it.
 
 
 class Ctx:
@@ -31,12 +37,13 @@ class Ctx:
     @property
     def env(self) -> Env:
         if self._env is None:
+            from adapters.bootstrap import FixedClock, build_env, schema_problem
+            from adapters.config import load_settings
+
             settings = load_settings(db=self.db)
             clock = FixedClock(self.now) if self.now else None
             self._env = build_env(settings, clock)
             if self.check_schema:
-                from adapters.bootstrap import schema_problem
-
                 problem = schema_problem(self._env.engine)  # type: ignore[attr-defined]
                 if problem:
                     raise ConfigError(problem)
@@ -54,7 +61,7 @@ def parse_now(text: str) -> dt.datetime:
                           f"2026-03-02T09:30 or 2026-03-02T09:30+08:00") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -121,8 +128,8 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
     rows = [["" if v is None else str(v) for v in r] for r in rows]
     widths = [width(h) for h in headers]
     for r in rows:
-        widths = [max(w, width(v)) for w, v in zip(widths, r)]
-    line = lambda cells: "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths))  # noqa: E731
+        widths = [max(w, width(v)) for w, v in zip(widths, r, strict=False)]
+    line = lambda cells: "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=False))  # noqa: E731
     click.echo(line(list(headers)).rstrip())
     for r in rows:
         click.echo(line(r).rstrip())

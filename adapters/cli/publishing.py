@@ -7,12 +7,9 @@ from pathlib import Path
 import click
 
 from adapters.cli.common import Ctx, cli, pass_ctx
-from adapters.flowchart import render_tree
-from adapters.publish import export_all, write_card, write_filing, write_site
-from engine.diagram import StepStats
-from engine.services.catalogue_admin import all_sources, power_source
-from engine.services.supervision import step_statistics
-from engine.xmlsafe import parse_bpmn_bytes, read_bpmn_file
+
+# Drawing (graphviz), publishing (ReportLab for the cards) and the engine are imported inside
+# the verbs, so that they load only when one of these verbs runs (see common.py).
 
 
 @cli.command()
@@ -24,15 +21,23 @@ from engine.xmlsafe import parse_bpmn_bytes, read_bpmn_file
 @pass_ctx
 def flowchart(ctx: Ctx, power: str, output: str, live: bool) -> None:
     """Draw a power's flowchart (流程图): POWER is a deployed power code or a .bpmn file."""
+    from adapters.flowchart import render_tree
+    from engine.xmlsafe import parse_bpmn_bytes, read_bpmn_file
+
     stats = None
     if power.lower().endswith(".bpmn") or Path(power).is_file():
         if live:
             raise click.UsageError("--live needs a deployed power code, not a file")
         _, tree = read_bpmn_file(power)
     else:
+        from engine.services.catalogue_admin import power_source
+
         p, xml = power_source(ctx.env, power)
         tree = parse_bpmn_bytes(xml, f"{p.code}.bpmn")
         if live:
+            from engine.diagram import StepStats
+            from engine.services.supervision import step_statistics
+
             stats = {k: StepStats(**v) for k, v in step_statistics(ctx.env, power, ctx.now).items()}
     render_tree(tree, output, stats=stats)
     click.echo(f"wrote {output}")
@@ -48,6 +53,9 @@ def publish() -> None:
 @pass_ctx
 def publish_site(ctx: Ctx, outdir: str) -> None:
     """Write the public catalogue (职权目录) as a static site that opens offline."""
+    from adapters.publish.site import write_site
+    from engine.services.catalogue_admin import all_sources
+
     index = write_site(all_sources(ctx.env), outdir)
     click.echo(f"wrote {index}")
 
@@ -58,6 +66,9 @@ def publish_site(ctx: Ctx, outdir: str) -> None:
 @pass_ctx
 def publish_card(ctx: Ctx, code: str, output: str) -> None:
     """Write the A4 one-page card (办事明白卡) of a public power as PDF."""
+    from adapters.publish.card import write_card
+    from engine.services.catalogue_admin import power_source
+
     power, xml = power_source(ctx.env, code)
     write_card(power, xml, output)
     click.echo(f"wrote {output}")
@@ -68,6 +79,9 @@ def publish_card(ctx: Ctx, code: str, output: str) -> None:
 @pass_ctx
 def publish_all(ctx: Ctx, outdir: str) -> None:
     """Export every public power: flowchart (SVG + PNG), guide page and card."""
+    from adapters.publish.export import export_all
+    from engine.services.catalogue_admin import all_sources
+
     sources = all_sources(ctx.env)
     with click.progressbar(length=len(sources), label="publishing", show_pos=True,
                            file=click.get_text_stream("stderr")) as bar:
@@ -81,5 +95,8 @@ def publish_all(ctx: Ctx, outdir: str) -> None:
 @pass_ctx
 def publish_filing(ctx: Ctx, output: str) -> None:
     """List the non-public powers (备案) with reasons and legal basis, for the supervising office."""
+    from adapters.publish.filing import write_filing
+    from engine.services.catalogue_admin import all_sources
+
     write_filing(all_sources(ctx.env), output)
     click.echo(f"wrote {output}")

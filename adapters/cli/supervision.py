@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from adapters.cli.common import Ctx, cli, echo_json, local, pass_ctx, table
-from engine.model import Measure
-from engine.services import supervision as svc
+from engine.model import Measure  # stdlib only; the services are imported inside the verbs
 
 
 @cli.group()
@@ -20,6 +19,8 @@ def breach() -> None:
 @pass_ctx
 def breach_list(ctx: Ctx, undecided: bool, as_json: bool) -> None:
     """List breach records."""
+    from engine.services import supervision as svc
+
     rows = svc.list_breaches(ctx.env, decided=False if undecided else None)
     if as_json:
         echo_json([{"id": b.id, "case": b.case_number, "kind": b.kind.value, "step": b.step_name,
@@ -45,6 +46,8 @@ def breach_list(ctx: Ctx, undecided: bool, as_json: bool) -> None:
 @pass_ctx
 def breach_decide(ctx: Ctx, breach_id: int, measure: str, reasons: str, by: str) -> None:
     """Decide the measure for a breach (recorded in the audit trail; final)."""
+    from engine.services import supervision as svc
+
     b = svc.decide_breach(ctx.env, breach_id, measure=measure, reasons=reasons, by=by, now=ctx.now)
     click.echo(f"breach #{b.id} decided: {b.measure.value if b.measure else ''}")
 
