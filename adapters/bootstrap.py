@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from adapters.calendar_files import schedules_from_chinese_calendar
+from adapters.calendar_files import estimated_schedule, schedules_from_chinese_calendar
 from adapters.config import Settings
 from adapters.sql.uow import SqlUnitOfWork, make_engine
 from engine.calendar import WorkingCalendar, YearSchedule
+from engine.errors import CalendarError
 from engine.services.context import Env
 
 if TYPE_CHECKING:
@@ -131,6 +132,16 @@ def build_env(settings: Settings, clock: object | None = None) -> Env:
             schedules.update(stored_schedules(SqlUnitOfWork(engine)))  # the database wins
         except (sa_exc.OperationalError, sa_exc.ProgrammingError):
             pass  # the schema is not created yet (`sunshine db upgrade` comes first)
+        # A year with no State Council schedule yet (the next one, every October to December) is
+        # counted provisionally on an estimate from the holiday law; the database and the real
+        # schedules always win. The weekends-only fallback stays the last resort beyond these.
+        if schedules:
+            for year in range(min(schedules), max(schedules) + 3):
+                if year not in schedules:
+                    try:
+                        schedules[year] = estimated_schedule(year)
+                    except (ImportError, CalendarError):
+                        pass  # no estimate: CalendarYearMissing, or the weekends-only fallback
         return WorkingCalendar(schedules, fallback_weekends_only=settings.calendar_fallback,
                                tz=ZoneInfo(settings.timezone))
 

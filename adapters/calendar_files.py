@@ -23,11 +23,16 @@ Every entry takes ``name`` plus any of ``date``, ``days`` and ``from``/``to``. D
 dates (2027-01-01) or strings ("2027-01-01"). List every day off of a holiday, weekend days
 included. :func:`dump_schedule` writes the same format back, so ``show`` output can be edited and
 re-imported.
+
+A year whose notice is not out yet is estimated by :func:`estimated_schedule` from the national
+holiday rules (《全国年节及纪念日放假办法》), with the ``holidays`` package computing the lunar
+dates; the estimate is marked provisional and the imported notice always replaces it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -99,6 +104,49 @@ def _chinese_name(value: Any, enum: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# estimates from the holiday law (the `holidays` package)
+
+ESTIMATE_SOURCE = "estimated from 《全国年节及纪念日放假办法》"
+
+
+@functools.lru_cache(maxsize=32)  # the worker reloads the calendar on every sweep
+def estimated_schedule(year: int) -> YearSchedule:
+    """The holidays of ``year`` as the national holiday rules give them, before the notice.
+
+    《全国年节及纪念日放假办法》 (as amended in 2024, 13 days from 2025): 元旦 1 day; 春节 4 days
+    (除夕 and the first three days of the lunar year); 清明节, 端午节 and 中秋节 1 day each;
+    劳动节 2 days (1–2 May); 国庆节 3 days (1–3 October); and (Art. 6) a holiday that falls on a
+    Saturday or Sunday is made up on the next working day (补假). The ``holidays`` package's
+    China rules compute exactly this, lunar dates included. What no rule can give are the
+    State Council's 调休 (weekdays off traded for working weekends): the estimate has no make-up
+    working days, and the package's own tables of past notices are left out. The schedule is
+    ``provisional``; import the notice to replace it.
+    """
+    import holidays
+
+    if year < 2025:
+        raise CalendarError(
+            f"calendar {year}: only years from 2025 (the 13-day holiday law) can be estimated; "
+            f"import the State Council schedule for {year}"
+        )
+    china = holidays.China(years=year, language="zh_CN")
+    days: dict[dt.date, str] = {}
+    for day, name in sorted(china.items()):
+        names = [n for n in name.split("; ") if "调休" not in n]  # past notices' swaps
+        if names and day.year == year:
+            days[day] = "、".join(names)
+    if not days:
+        raise CalendarError(
+            f"calendar {year}: the holidays package knows no lunar dates for {year}, so it cannot "
+            f"be estimated; import the State Council schedule for {year}"
+        )
+    return YearSchedule(
+        year=year, holidays=days, workdays={},
+        source=f"{ESTIMATE_SOURCE} (holidays {holidays.__version__})", provisional=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # TOML files
 
 
@@ -139,6 +187,16 @@ def dump_schedule(schedule: YearSchedule) -> str:
     lines = [
         f"# Working-day calendar (工作日历) for {schedule.year}: public holidays and make-up",
         "# working days (调休上班). Import with `sunshine calendar import FILE`.",
+    ]
+    if schedule.provisional:
+        lines += [
+            f"# 估算，待国务院通知 PROVISIONAL: no State Council schedule for {schedule.year} yet.",
+            "# The holidays below are estimated from 《全国年节及纪念日放假办法》 (statutory days,",
+            "# a weekend holiday made up on the next working day), with no 调休: every date counted",
+            "# over this year is provisional. Do not import this as it is: when the notice is out,",
+            "# write its days off and make-up working days here, set source to its title, import.",
+        ]
+    lines += [
         f"year = {schedule.year}",
         f"source = {_toml_str(schedule.source)}",
     ]
@@ -237,6 +295,13 @@ class _Parser:
                 "source",
                 "missing or empty; name the notice, e.g. "
                 f'`source = "国务院办公厅关于{self.year}年部分节假日安排的通知"`',
+            )
+        if source.strip().startswith(ESTIMATE_SOURCE):
+            raise self.fail(
+                "source",
+                "this is the estimate `calendar show` prints for a year without a State Council "
+                "schedule, not the notice; copy the notice's days off and make-up working days into "
+                f'the file and name it, e.g. `source = "国务院办公厅关于{self.year}年部分节假日安排的通知"`',
             )
         return source.strip()
 

@@ -16,10 +16,18 @@ Where the rules come from:
   and the last day ends at 24:00. Counting only working days already gives the first rule; the
   second is why :meth:`WorkingCalendar.deadline` returns 00:00 of the next day.
 
-A year without a schedule fails closed with :class:`~engine.errors.CalendarYearMissing`, unless
-the calendar is built with ``fallback_weekends_only=True``; then such a year counts Monday to
-Friday only and every result that relied on it is marked provisional, to be recomputed once the
-State Council schedule is loaded.
+A year whose State Council notice is not out yet (the next year, every October to December) is
+counted provisionally: the adapters estimate its schedule from the national holiday rules
+(《全国年节及纪念日放假办法》: the 13 statutory days, lunar ones computed, a holiday on a weekend
+made up on the next working day, and no 调休 because make-up working days are only known from
+the notice) and hand it over as a ``YearSchedule`` with ``provisional=True``. Such a year counts
+like any other, but every result that walks over one of its days is marked provisional, to be
+recomputed once the State Council schedule is loaded.
+
+A year with no schedule at all, not even an estimate, fails closed with
+:class:`~engine.errors.CalendarYearMissing`, unless the calendar is built with
+``fallback_weekends_only=True`` (the last resort); then such a year counts Monday to Friday only
+and every result that relied on it is marked provisional too.
 """
 
 from __future__ import annotations
@@ -45,6 +53,10 @@ class YearSchedule:
     (调休上班日) to the holiday it serves. ``source`` says where the data came from, e.g.
     "chinese_calendar 1.11.0" or the notice's number and file name; ``published`` is the notice's
     date when known. Both mappings are copied and made read-only.
+
+    ``provisional`` is True for a schedule estimated from the holiday law (《全国年节及纪念日放假
+    办法》) because the State Council notice for the year is not out yet: its holidays are the
+    statutory ones, it has no make-up working days, and every date counted over it is provisional.
     """
 
     year: int
@@ -52,6 +64,7 @@ class YearSchedule:
     workdays: Mapping[dt.date, str]
     source: str
     published: dt.date | None = None
+    provisional: bool = False
 
     def __post_init__(self) -> None:
         for name in ("holidays", "workdays"):
@@ -84,7 +97,8 @@ class Deadline:
     ``at`` is the instant the limit runs out (timezone-aware, UTC): 00:00 local time of the day
     after ``day``, i.e. the end of ``day`` (Civil Code Art. 203: the last day ends at 24:00).
     ``day`` is the local calendar date of the last working day. ``provisional`` is True when the
-    computation used the weekends-only fallback for a year with no State Council schedule.
+    computation walked over a day of a year with no State Council schedule (an estimated schedule,
+    or the weekends-only fallback): the date must be recomputed once the schedule is loaded.
     """
 
     at: dt.datetime
@@ -113,16 +127,23 @@ class WorkingCalendar:
 
     @property
     def years(self) -> tuple[int, ...]:
-        """The years that have a State Council schedule, ascending."""
+        """The years that have a schedule (State Council or estimated), ascending."""
         return tuple(sorted(self._schedules))
 
+    @property
+    def confirmed_years(self) -> tuple[int, ...]:
+        """The years that have a State Council schedule (not an estimate), ascending."""
+        return tuple(sorted(y for y, s in self._schedules.items() if not s.provisional))
+
     def schedule(self, year: int) -> YearSchedule | None:
-        """The schedule for ``year``, or None when the year is not loaded."""
+        """The schedule for ``year`` (maybe an estimate), or None when the year is not loaded."""
         return self._schedules.get(year)
 
     def is_provisional(self, d: dt.date) -> bool:
-        """True when ``d`` falls in a year with no schedule (answers for it are estimates)."""
-        return _as_date(d).year not in self._schedules
+        """True when ``d`` falls in a year with no State Council schedule (answers for it are
+        estimates: the year has an estimated schedule, or none at all)."""
+        schedule = self._schedules.get(_as_date(d).year)
+        return schedule is None or schedule.provisional
 
     def is_workday(self, d: dt.date) -> bool:
         """Whether ``d`` is a working day (工作日).
@@ -157,7 +178,10 @@ class WorkingCalendar:
         return self._deadline_on(day, provisional)
 
     def shift(self, deadline: Deadline, stopped_working_days: int) -> Deadline:
-        """``deadline`` moved later by the working days the clock was stopped (Art. 45 etc.)."""
+        """``deadline`` moved later by the working days the clock was stopped (Art. 45 etc.).
+
+        A provisional deadline stays provisional, whatever year the shift ends in.
+        """
         if stopped_working_days < 0:
             raise ValueError(f"stopped_working_days must be >= 0, got {stopped_working_days}")
         day, provisional = self._add(deadline.day, stopped_working_days)
@@ -168,7 +192,8 @@ class WorkingCalendar:
         return Deadline(at=midnight.astimezone(dt.UTC), day=day, provisional=provisional)
 
     def _add(self, d: dt.date, n: int) -> tuple[dt.date, bool]:
-        """Walk forward from ``d``; return the day reached and whether a fallback year was used."""
+        """Walk forward from ``d``; return the day reached and whether any day walked over (or
+        ``d`` itself, for n = 0) lies in a year without a State Council schedule."""
         if n < 0:
             raise ValueError(f"the number of working days must be >= 0, got {n}")
         day, provisional = d, False
@@ -179,22 +204,68 @@ class WorkingCalendar:
             n = 1
         while n:
             day += dt.timedelta(days=1)
-            is_work, used_fallback = self._is_workday(day)
-            provisional = provisional or used_fallback
+            is_work, estimated = self._is_workday(day)
+            provisional = provisional or estimated
             if is_work:
                 n -= 1
         return day, provisional
 
     def _is_workday(self, d: dt.date) -> tuple[bool, bool]:
-        """(is it a working day, did the answer use the weekends-only fallback)."""
+        """(is it a working day, is the answer provisional).
+
+        Provisional means the year has no State Council schedule: it is counted on an estimated
+        schedule, or, failing that, on the weekends-only fallback.
+        """
         schedule = self._schedules.get(d.year)
         if schedule is None:
             if not self.fallback_weekends_only:
                 raise CalendarYearMissing(d.year)
             return d.weekday() < _SATURDAY, True
         if d in schedule.workdays:
-            return True, False
-        return d.weekday() < _SATURDAY and d not in schedule.holidays, False
+            return True, schedule.provisional
+        return d.weekday() < _SATURDAY and d not in schedule.holidays, schedule.provisional
+
+
+WARN_NEXT_YEAR_FROM_MONTH = 10  # from 1 October the next year's notice is awaited (it comes in November)
+
+
+def missing_schedule_warning(calendar: WorkingCalendar, today: dt.date) -> str | None:
+    """The administrator's warning that a State Council holiday schedule is missing, or None.
+
+    From 1 October of a year, the next year's schedule is awaited: deadlines of cases accepted
+    now run into it. The current year's schedule missing is warned about on every day. ``today``
+    is the local date (from the clock the caller was given, never the wall clock). The text says
+    what the year is counted on meanwhile and what the administrator must do; it names no command
+    (the adapter that shows it adds how to import).
+    """
+    today = _as_date(today)
+    years = [today.year]
+    if today.month >= WARN_NEXT_YEAR_FROM_MONTH:
+        years.append(today.year + 1)
+    lines = []
+    for year in years:
+        schedule = calendar.schedule(year)
+        if schedule is not None and not schedule.provisional:
+            continue
+        if schedule is not None:
+            how = ("办理时限暂按《全国年节及纪念日放假办法》估算（法定节假日，不含调休），"
+                   "凡涉及该年的时限均标为暂定")
+            how_en = ("deadlines are counted provisionally on the statutory holidays "
+                      "(no make-up working days) and marked provisional")
+        elif calendar.fallback_weekends_only:
+            how = "办理时限暂仅按双休日推算（未计节假日），凡涉及该年的时限均标为暂定"
+            how_en = "deadlines are counted on weekends only and marked provisional"
+        else:
+            how = "涉及该年的办理时限无法计算，相关办件将无法受理"
+            how_en = "deadlines that reach it cannot be computed and such cases are refused"
+        lines.append(
+            f"工作日历提醒：{year}年国务院节假日安排尚未导入，{how}。国务院办公厅通知发布后"
+            f"（通常在{year - 1}年11月），请管理员立即将该年的放假日期和调休上班日期导入工作日历；"
+            f"导入后，暂定时限须重新计算。"
+            f" (Calendar warning: the State Council holiday schedule for {year} is not loaded; "
+            f"{how_en}. Import it as soon as the notice is published.)"
+        )
+    return "\n".join(lines) or None
 
 
 def _as_date(d: dt.date) -> dt.date:

@@ -126,18 +126,66 @@ def calendar_import(ctx: Ctx, file: str) -> None:
                f"{len(schedule.workdays)} adjusted working day(s) imported from {file}")
 
 
+_IMPORT_HINT = ("导入方法 how: 把通知中的放假日期和调休上班日期写成 TOML 文件，运行 "
+                "`sunshine calendar import FILE`（格式见 docs/operations.md）")
+
+
+def _calendar_warning(ctx: Ctx) -> str | None:
+    """The missing-schedule warning for today (the CLI's --now or the clock), with how to fix it."""
+    from engine.calendar import missing_schedule_warning
+
+    cal = ctx.env.calendar()
+    text = missing_schedule_warning(cal, cal.local_date(ctx.env.now(ctx.now)))
+    return f"{text}\n{_IMPORT_HINT}" if text else None
+
+
 @calendar.command("show")
 @click.argument("year", type=int)
 @pass_ctx
 def calendar_show(ctx: Ctx, year: int) -> None:
-    """Print a year's schedule in the import file format."""
+    """Print a year's schedule in the import file format (an estimate is marked 估算)."""
     from adapters.calendar_files import dump_schedule
     from engine.errors import CalendarYearMissing
 
     schedule = ctx.env.calendar().schedule(year)
     if schedule is None:
         raise CalendarYearMissing(year)
+    if schedule.provisional:
+        days = "、".join(f"{d.month}/{d.day} {n}" for d, n in schedule.holidays.items())
+        click.echo(f"{year}年：估算，待国务院通知 (provisional, no State Council schedule yet). "
+                   f"估算的节假日 estimated holidays: {days}；无调休上班日 no make-up working days",
+                   err=True)
+    warning = _calendar_warning(ctx)
+    if warning:
+        click.echo(f"警告 warning: {warning}", err=True)
     click.echo(dump_schedule(schedule), nl=False)
+
+
+@calendar.command("status")
+@pass_ctx
+def calendar_status(ctx: Ctx) -> None:
+    """Which years have the State Council schedule, which are estimated, and any warning."""
+    cal = ctx.env.calendar()
+    today = cal.local_date(ctx.env.now(ctx.now))
+    confirmed = cal.confirmed_years
+    click.echo(f"今天 today: {today.isoformat()}   已导入国务院通知 State Council schedules: "
+               + (f"{confirmed[0]}–{confirmed[-1]}" if confirmed else "无 none"))
+    rows = []
+    for year in range(today.year - 1, max([today.year + 2, *cal.years]) + 1):
+        schedule = cal.schedule(year)
+        if schedule is None:
+            state = ("缺失，按双休日推算 missing (weekends only, provisional)"
+                     if cal.fallback_weekends_only else "缺失 missing (deadlines refused)")
+            rows.append((year, state, "", ""))
+        elif schedule.provisional:
+            rows.append((year, "估算，待国务院通知 provisional", len(schedule.holidays),
+                         schedule.source))
+        else:
+            rows.append((year, "国务院通知 confirmed", len(schedule.holidays), schedule.source))
+    table(rows, ["年度 year", "状态 status", "节假日 days off", "来源 source"])
+    warning = _calendar_warning(ctx)
+    if warning:
+        click.echo(f"警告 warning: {warning}")
 
 
 @cli.group()
@@ -183,4 +231,7 @@ def worker(ctx: Ctx, interval: float | None, once: bool) -> None:
 
     every = interval or load_settings(db=ctx.db).sweep_interval_seconds
     click.echo(f"worker started: sweeping every {every:g} s (Ctrl-C to stop)")
+    warning = _calendar_warning(ctx)
+    if warning:
+        click.echo(f"警告 warning: {warning}", err=True)
     run_worker(ctx.env, every)

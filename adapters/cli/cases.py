@@ -75,16 +75,32 @@ def _print_case(ctx: Ctx, number: str) -> None:
     click.echo(f"申请人 applicant: {r['applicant']}   办件类型: {r['mode']}   查询码: {r['query_code']}")
     click.echo(f"收件 received: {_t(r['received_at'])}   受理 accepted: {_t(r['accepted_at'])}"
                + ("（依法视为受理）" if r["deemed_accepted"] else ""))
+    cal = ctx.env.calendar()
+
+    def day(iso: str | None, provisional: bool | None = None) -> str:
+        """A date, marked （暂定） when it was counted over a year with no State Council schedule:
+        the record's own flag for that date when it has one, else the date's year."""
+        import datetime as dt
+
+        if not iso:
+            return ""
+        if provisional is None:
+            provisional = bool(r["provisional_deadlines"]) and cal.is_provisional(
+                dt.date.fromisoformat(iso[:10]))
+        return f"{iso}（暂定）" if provisional else iso
+
     if r["promised_deadline"]:
-        flag = "（临时，按双休日推算 provisional）" if r["provisional_deadlines"] else ""
-        click.echo(f"承诺办结时限 promised: {r['promised_deadline']}   法定时限 statutory: "
-                   f"{r['statutory_deadline'] or '无'}{flag}   计时: {r['clock']}"
+        click.echo(f"承诺办结时限 promised: {day(r['promised_deadline'], r.get('promised_provisional'))}   法定时限 statutory: "
+                   f"{day(r['statutory_deadline'], r.get('statutory_provisional')) or '无'}   计时: {r['clock']}"
                    + (f"   停止计时 {r['working_days_stopped']} 个工作日" if r["working_days_stopped"] else ""))
+        if r["provisional_deadlines"]:
+            click.echo("（暂定 provisional：所涉年度的国务院节假日安排尚未导入，时限为估算，"
+                       "以导入后的日历为准）")
     if r["result"]:
         click.echo(f"结果 result: {r['result']}" + ("（视为准予 deemed）" if r["deemed"] else ""))
     click.echo("环节 steps:")
     table([(s["name"], s["post"], s["person"], _t(s["start"]), _t(s["end"]),
-            s["due"], s["status"], s["outcome"] or "", s["opinion"] or "") for s in r["steps"]],
+            day(s["due"], s.get("due_provisional")), s["status"], s["outcome"] or "", s["opinion"] or "") for s in r["steps"]],
           ["环节", "岗位", "经办人", "开始", "结束", "时限至", "状态", "结果", "意见"])
     if r["cards"]:
         click.echo("牌 cards:")

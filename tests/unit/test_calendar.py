@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.calendar_files import schedules_from_chinese_calendar
-from engine.calendar import Deadline, WorkingCalendar, YearSchedule
+from engine.calendar import Deadline, WorkingCalendar, YearSchedule, missing_schedule_warning
 from engine.errors import CalendarError, CalendarYearMissing
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -307,3 +307,131 @@ def test_a_hand_made_schedule_drives_the_calendar() -> None:
     assert cal.add_working_days(D("2030-01-01"), 1) == D("2030-01-03")
     assert cal.add_working_days(D("2030-01-01"), 3) == D("2030-01-05")
     assert cal.add_working_days(D("2030-01-01"), 4) == D("2030-01-07")
+
+
+# --- years estimated from the holiday law (provisional schedules) -------------------------------
+
+
+def estimate_2027() -> YearSchedule:
+    """A hand-made stand-in for the 2027 estimate: the statutory days of 《全国年节及纪念日放假办法》
+    (Art. 6 补假 included), no make-up working days, marked provisional."""
+    days = ["01-01", "02-05", "02-06", "02-07", "02-08", "02-09", "02-10", "04-05", "05-01",
+            "05-02", "05-03", "05-04", "06-09", "09-15", "10-01", "10-02", "10-03", "10-04", "10-05"]
+    return YearSchedule(2027, {D(f"2027-{d}"): "节日" for d in days}, {}, "estimate",
+                        provisional=True)
+
+
+@pytest.fixture()
+def estimated_cal(real: dict[int, YearSchedule]) -> WorkingCalendar:
+    return WorkingCalendar({**real, 2027: estimate_2027()})
+
+
+def test_a_schedule_is_not_provisional_unless_it_says_so() -> None:
+    assert tiny(2030).provisional is False
+    assert estimate_2027().provisional is True
+
+
+def test_a_deadline_across_an_estimated_year_counts_its_holidays_and_is_provisional(
+    estimated_cal: WorkingCalendar,
+) -> None:
+    due = estimated_cal.deadline(local("2026-12-20 10:00"), 20)
+    # 21–31 Dec 2026: 9 working days; Fri 1 Jan 2027 元旦 off; 4–8 (14), 11–15 (19), Mon 18 (20).
+    assert due.day == D("2027-01-18")
+    assert due.provisional is True
+
+
+def test_a_deadline_inside_a_state_council_year_is_not_provisional(
+    estimated_cal: WorkingCalendar,
+) -> None:
+    due = estimated_cal.deadline(local("2026-12-01 10:00"), 10)
+    assert (due.day, due.provisional) == (D("2026-12-15"), False)
+    assert estimated_cal.is_provisional(D("2026-12-31")) is False
+
+
+def test_every_day_of_an_estimated_year_is_provisional(estimated_cal: WorkingCalendar) -> None:
+    assert estimated_cal.is_provisional(D("2027-01-04")) is True
+    assert estimated_cal.is_provisional(D("2027-12-31")) is True
+    assert estimated_cal.is_workday(D("2027-02-09")) is False  # 春节 补假
+    assert estimated_cal.is_workday(D("2027-02-11")) is True
+
+
+def test_zero_working_days_on_an_estimated_holiday_is_provisional(
+    estimated_cal: WorkingCalendar,
+) -> None:
+    due = estimated_cal.deadline(local("2027-10-01 10:00"), 0)
+    assert (due.day, due.provisional) == (D("2027-10-06"), True)
+    # even a working day of an estimated year is provisional: the notice may make it a day off
+    assert estimated_cal.deadline(local("2027-03-01 10:00"), 0).provisional is True
+
+
+def test_shift_never_loses_the_provisional_mark(estimated_cal: WorkingCalendar) -> None:
+    due = estimated_cal.deadline(local("2026-12-20 10:00"), 20)
+    assert estimated_cal.shift(due, 0).provisional is True
+    assert estimated_cal.shift(due, 5).provisional is True
+    # a deadline shifted from 2026 into the estimated year becomes provisional
+    inside = estimated_cal.deadline(local("2026-12-01 10:00"), 10)
+    assert estimated_cal.shift(inside, 20).provisional is True
+    # a provisional deadline shifted within a State Council year stays provisional
+    marked = Deadline(at=dt.datetime(2026, 3, 2, 16, tzinfo=UTC), day=D("2026-03-02"),
+                      provisional=True)
+    assert estimated_cal.shift(marked, 1).provisional is True
+
+
+def test_confirmed_years_leave_out_the_estimates(estimated_cal: WorkingCalendar) -> None:
+    assert estimated_cal.years == (2025, 2026, 2027)
+    assert estimated_cal.confirmed_years == (2025, 2026)
+    assert estimated_cal.schedule(2027) is not None
+
+
+def test_the_weekends_only_fallback_is_the_last_resort_after_the_estimate(
+    real: dict[int, YearSchedule],
+) -> None:
+    cal = WorkingCalendar({**real, 2027: estimate_2027()}, fallback_weekends_only=True)
+    assert cal.is_workday(D("2027-01-01")) is False  # the estimate wins over weekends-only
+    assert cal.is_workday(D("2028-01-03")) is True  # no estimate for 2028: weekends only
+    assert cal.is_provisional(D("2028-01-03")) is True
+    without = WorkingCalendar({**real, 2027: estimate_2027()})
+    with pytest.raises(CalendarYearMissing):
+        without.is_workday(D("2028-01-03"))
+
+
+# --- the administrator's warning ----------------------------------------------------------------
+
+
+def test_from_1_october_the_missing_next_year_is_warned_about(
+    estimated_cal: WorkingCalendar,
+) -> None:
+    text = missing_schedule_warning(estimated_cal, D("2026-10-01"))
+    assert text is not None
+    assert "2027年国务院节假日安排尚未导入" in text and "暂定" in text and "估算" in text
+    assert "--" not in text and "sunshine" not in text  # the core names no command or flag
+    assert missing_schedule_warning(estimated_cal, D("2026-12-31")) is not None
+
+
+def test_no_warning_before_1_october(estimated_cal: WorkingCalendar) -> None:
+    assert missing_schedule_warning(estimated_cal, D("2026-09-30")) is None
+    assert missing_schedule_warning(estimated_cal, D("2026-01-02")) is None
+
+
+def test_no_warning_once_the_next_year_is_imported(real: dict[int, YearSchedule]) -> None:
+    imported = YearSchedule(2027, {D("2027-01-01"): "元旦"}, {}, "国务院办公厅通知")
+    cal = WorkingCalendar({**real, 2027: imported})
+    assert missing_schedule_warning(cal, D("2026-10-01")) is None
+    assert missing_schedule_warning(cal, D("2026-12-31")) is None
+
+
+def test_a_current_year_without_the_notice_is_warned_about_all_year(
+    estimated_cal: WorkingCalendar,
+) -> None:
+    text = missing_schedule_warning(estimated_cal, D("2027-03-01"))
+    assert text is not None and "2027年" in text
+
+
+def test_the_warning_says_what_the_missing_year_is_counted_on(
+    real: dict[int, YearSchedule],
+) -> None:
+    refused = missing_schedule_warning(WorkingCalendar(real), D("2026-10-01"))
+    assert refused is not None and "无法计算" in refused
+    weekends = missing_schedule_warning(
+        WorkingCalendar(real, fallback_weekends_only=True), D("2026-10-01"))
+    assert weekends is not None and "双休日" in weekends

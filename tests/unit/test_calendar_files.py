@@ -13,6 +13,7 @@ import pytest
 from adapters.calendar_files import (
     _chinese_name,
     dump_schedule,
+    estimated_schedule,
     load_schedule_file,
     parse_schedule,
     schedules_from_chinese_calendar,
@@ -267,3 +268,108 @@ def test_the_same_day_listed_twice_under_the_same_name_is_accepted() -> None:
     text = 'year = 2027\nsource = "s"\n[[holiday]]\nname = "元旦"\ndays = [2027-01-01]\n'
     text += '[[holiday]]\nname = "元旦"\nfrom = 2027-01-01\nto = 2027-01-02\n'
     assert list(parse_schedule(text).holidays) == [D("2027-01-01"), D("2027-01-02")]
+
+
+# --- estimates from the holiday law (the `holidays` package) ------------------------------------
+
+
+def test_the_2027_estimate_holds_the_statutory_holidays_with_lunar_dates() -> None:
+    estimate = estimated_schedule(2027)
+    assert estimate.year == 2027 and estimate.provisional is True
+    statutory = {
+        "2027-01-01": "元旦",
+        "2027-02-05": "农历除夕",  # lunar New Year's Eve, from the package's lunar calendar
+        "2027-02-06": "春节", "2027-02-07": "春节", "2027-02-08": "春节",
+        "2027-04-05": "清明节",
+        "2027-05-01": "劳动节", "2027-05-02": "劳动节",
+        "2027-06-09": "端午节",
+        "2027-09-15": "中秋节",
+        "2027-10-01": "国庆节", "2027-10-02": "国庆节", "2027-10-03": "国庆节",
+    }
+    for day, name in statutory.items():
+        assert estimate.holidays[D(day)] == name, day
+
+
+def test_the_2027_estimate_makes_up_weekend_holidays_and_has_no_tiaoxiu() -> None:
+    estimate = estimated_schedule(2027)
+    assert estimate.workdays == {}  # 调休 make-up working days are only known from the notice
+    made_up = {d.isoformat() for d, n in estimate.holidays.items() if "补假" in n}
+    # Art. 6: Sat/Sun holidays are made up on the next working days
+    assert made_up == {"2027-02-09", "2027-02-10", "2027-05-03", "2027-05-04",
+                       "2027-10-04", "2027-10-05"}
+    weekdays_off = [d for d in estimate.holidays if d.weekday() < 5]
+    assert len(weekdays_off) == 13  # the 13 statutory days of the law, as weekdays off
+    assert set(estimate.holidays) <= {d for d in estimate.holidays if d.year == 2027}
+
+
+def test_the_estimate_names_its_source_and_the_package_version() -> None:
+    import holidays
+
+    source = estimated_schedule(2027).source
+    assert "全国年节及纪念日放假办法" in source and holidays.__version__ in source
+
+
+def test_an_estimate_leaves_out_the_swaps_of_past_notices_the_package_knows() -> None:
+    estimate = estimated_schedule(2026)
+    assert not any("调休" in n for n in estimate.holidays.values())
+    assert D("2026-02-20") not in estimate.holidays  # a 2026 day off traded for Sat 14 Feb
+    assert estimate.holidays[D("2026-02-16")] == "农历除夕"
+
+
+def test_a_year_before_the_13_day_law_is_not_estimated() -> None:
+    with pytest.raises(CalendarError, match="2024"):
+        estimated_schedule(2024)
+
+
+def test_an_estimate_counts_a_deadline_across_2027_provisionally(
+    seeded: dict[int, YearSchedule],
+) -> None:
+    cal = WorkingCalendar({2026: seeded[2026], 2027: estimated_schedule(2027)})
+    due = cal.deadline(dt.datetime(2026, 12, 20, 10, 0, tzinfo=SHANGHAI), 20)
+    assert (due.day, due.provisional) == (D("2027-01-18"), True)
+    inside = cal.deadline(dt.datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI), 20)
+    assert (inside.day, inside.provisional) == (D("2026-03-30"), False)
+    # Spring Festival 2027 estimated: Thu 4 Feb, then 5–10 Feb off, Thu 11 Feb
+    assert cal.add_working_days(D("2027-02-04"), 1) == D("2027-02-11")
+
+
+def test_the_estimate_is_shown_as_provisional_and_cannot_be_imported_as_it_is() -> None:
+    text = dump_schedule(estimated_schedule(2027))
+    assert "估算，待国务院通知" in text
+    assert 'name = "农历除夕"\ndays = [2027-02-05]\n' in text
+    with pytest.raises(CalendarError, match="not the notice"):
+        parse_schedule(text, "2027.toml")
+
+
+def test_the_environment_estimates_the_years_after_the_last_schedule(
+    sqlite_url: str, clock: object,
+) -> None:
+    from tests.conftest import make_env
+
+    env = make_env(sqlite_url, clock)
+    cal = env.calendar()
+    last = max(seeded_years := schedules_from_chinese_calendar())
+    for year in (last + 1, last + 2):
+        assert cal.schedule(year) is not None and cal.schedule(year).provisional
+    assert cal.schedule(last + 3) is None  # beyond: no estimate (fallback or refusal)
+    assert not cal.schedule(last).provisional
+    assert cal.confirmed_years == tuple(sorted(seeded_years))
+
+
+def test_an_imported_year_replaces_the_estimate(sqlite_url: str, clock: object) -> None:
+    from tests.conftest import make_env
+
+    env = make_env(sqlite_url, clock)
+    schedule = load_schedule_file(TEST_2027)
+    with env.uow() as uow:
+        uow.calendar.save_year(
+            2027, schedule.source,
+            {d.isoformat(): n for d, n in schedule.holidays.items()},
+            {d.isoformat(): n for d, n in schedule.workdays.items()},
+            env.now())
+        uow.commit()
+    env.reset_calendar()  # type: ignore[attr-defined]
+    cal = env.calendar()
+    assert cal.schedule(2027).provisional is False
+    assert cal.schedule(2027).workdays  # the notice's make-up working days
+    assert cal.schedule(2028).provisional and cal.schedule(2029).provisional
