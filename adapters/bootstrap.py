@@ -29,14 +29,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "sql" / "migrations"
 
 class SystemClock:
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
 
 class FixedClock:
     """A clock stopped at one instant (the CLI's --now; tests)."""
 
     def __init__(self, at: dt.datetime) -> None:
-        self.at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+        self.at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
     def now(self) -> dt.datetime:
         return self.at

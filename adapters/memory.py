@@ -19,26 +19,15 @@ import copy
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from engine.calendar import WorkingCalendar
+from engine.case import Case
 from engine.errors import Conflict, NotFound
-from engine.model import (
-    ApplicantFlag,
-    AuditEvent,
-    Breach,
-    Card,
-    Case,
-    ClockStop,
-    Extension,
-    StepRecord,
-    Timer,
-)
-from engine.serialization import SERIALIZER_VERSION
-from engine.services.context import Env, Rules
+from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
+from engine.services.context import Env
 
 R = TypeVar("R")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -220,30 +209,44 @@ class MemoryDefinitionRepository(_Repo):
             self.tx.put("powers", power_code, {**power_row, "status": status})
 
 
+_PARTS = (("steps", "steps"), ("timers", "timers"), ("stops", "stops"),
+          ("extensions", "extensions"), ("cards", "cards"), ("breaches", "breaches"))
+
+
 class MemoryCaseRepository(_Repo):
+    """Whole cases, as the SQL repository: the case row plus its parts in their own tables
+    (so the read models below see them), saved with the optimistic version check."""
+
     def add(self, case: Case) -> Case:
         if any(c.number == case.number for c in self.tx.values("cases")):
             raise Conflict(f"case number {case.number} is already taken")
         case.id = self.tx.db.next_id("cases")
         case.version = 1
-        case.serializer_version = SERIALIZER_VERSION
-        self.tx.put("cases", case.id, _store(case))
+        self.tx.put("cases", case.id, _store_case(case))
         return case
 
-    def _find(self, number: str) -> Case | None:
-        return next((c for c in self.tx.values("cases") if c.number == number), None)
+    def _assemble(self, row: Case) -> Case:
+        case = _load(row)
+        case.__post_init__()
+        for attr, table in _PARTS:
+            parts = [_load(r) for r in self.tx.values(table) if r.case_id == case.id]
+            if attr == "timers":
+                parts = [t for t in parts if t.status.value in ("pending", "paused", "failed")]
+            key = (lambda r: (r.ready_at, r.id)) if attr == "steps" else (lambda r: r.id)
+            setattr(case, attr, sorted(parts, key=key))
+        return case
 
     def get(self, number: str, *, lock: bool = False) -> Case:
-        row = self._find(number)
+        row = next((c for c in self.tx.values("cases") if c.number == number), None)
         if row is None:
             raise NotFound(f"no case {number} — check the number on the receipt")
-        return _load(row)
+        return self._assemble(row)
 
     def get_by_id(self, case_id: int, *, lock: bool = False) -> Case:
         row = self.tx.get("cases", case_id)
         if row is None:
             raise NotFound("no such case")
-        return _load(row)
+        return self._assemble(row)
 
     def save(self, case: Case) -> None:
         """The optimistic lock: only the version loaded may be updated, and only if no one else
@@ -258,13 +261,28 @@ class MemoryCaseRepository(_Repo):
         if mine is None or mine.version != case.version or stale:
             raise Conflict(f"case {case.number} was changed by someone else at the same time; "
                            f"nothing was written — reload it and try again")
-        case.serializer_version = SERIALIZER_VERSION
+        case.flush_workflow()
+        for event in case.new_events:  # UNIQUE (case_id, seq), as in the database
+            if self.tx.get("audit", (case.id, event.seq)) is not None:
+                raise Conflict(f"audit event {event.seq} of case {case.number} already exists; "
+                               f"someone else changed the case at the same time")
+        stored = _store_case(case)  # TypeError here (data a column cannot hold) writes nothing
         case.version += 1
-        try:
-            self.tx.put("cases", case.id, _store(case))
-        except Exception:
-            case.version -= 1
-            raise
+        stored.version = case.version
+        self.tx.put("cases", case.id, stored)
+        for attr, table in _PARTS:
+            for rec in getattr(case, attr):
+                rec.case_id = case.id
+                if attr != "steps" and rec.id is None:
+                    rec.id = self.tx.db.next_id(table)
+                self.tx.put(table, rec.id, _store(rec))
+        for event in case.new_events:
+            event = dataclasses.replace(event, case_id=case.id)
+            self.tx.put("audit", (case.id, event.seq), _store(event))
+        for flag in case.new_flags:
+            flag.id = self.tx.db.next_id("flags")
+            self.tx.put("flags", flag.id, _store(flag))
+        case.saved()
 
     def list(self, *, state: str | None = None, power_code: str | None = None,
              limit: int = 200) -> list[Case]:
@@ -273,7 +291,14 @@ class MemoryCaseRepository(_Repo):
             rows = [c for c in rows if c.state.value == str(getattr(state, "value", state))]
         if power_code:
             rows = [c for c in rows if c.power_code == power_code]
-        return [_load(c) for c in rows[:limit]]
+        return [self._assemble(c) for c in rows[:limit]]
+
+    def open_numbers_due_from(self, day: dt.date) -> list[str]:
+        found = {c.number for c in self.tx.values("cases") if c.state.is_open and any(
+            d is not None and d.day >= day for d in (c.promised, c.statutory))}
+        found |= {s.case_number for s in self.tx.values("steps")
+                  if s.status.value == "ready" and s.due is not None and s.due.day >= day}
+        return sorted(found)
 
     def next_serial(self, key: str) -> int:
         value = (self.tx.get("serials", key) or 0) + 1
@@ -281,15 +306,23 @@ class MemoryCaseRepository(_Repo):
         return value
 
 
-class MemoryStepRepository(_Repo):
-    def add(self, step: StepRecord) -> None:
-        if self.tx.get("steps", step.id) is not None:
-            raise Conflict(f"step {step.id} already exists")
-        self.tx.put("steps", step.id, _store(step))
+def _store_case(case: Case) -> Case:
+    """The case row alone (its parts live in their own tables)."""
+    row = copy.copy(case)
+    for attr, _ in _PARTS:
+        setattr(row, attr, [])
+    row.new_events, row.new_flags = [], []
+    for name in ("data", "workflow_state"):
+        setattr(row, name, _column(name, getattr(case, name)))
+    for name in ("received_at", "accepted_at", "suspended_since", "closed_at"):
+        setattr(row, name, _column(name, getattr(case, name)))
+    row.__dict__.pop("_runtime", None)
+    row.__dict__.pop("_setting", None)
+    return row
 
-    def save(self, step: StepRecord) -> None:
-        if self.tx.get("steps", step.id) is not None:  # UPDATE … WHERE id: no row, no change
-            self.tx.put("steps", step.id, _store(step))
+
+class MemoryStepRepository(_Repo):
+    """The task list (a read model over every case's steps)."""
 
     def get(self, task_id: str) -> StepRecord:
         ref = task_id.strip()
@@ -301,7 +334,7 @@ class MemoryStepRepository(_Repo):
                 raise NotFound(f"task {ref} is ambiguous; give more characters of its id")
             row = found[0] if found else None
         if row is None:
-            raise NotFound(f"no task {ref} — see `sunshine task list`")
+            raise NotFound(f"no task {ref} — see the task list")
         return _load(row)
 
     def for_case(self, case_id: int) -> list[StepRecord]:
@@ -320,144 +353,46 @@ class MemoryStepRepository(_Repo):
         if user:
             rows = [s for s in rows if user in (s.assignee, s.completed_by)]
         if status:
-            wanted = str(getattr(status, "value", status))
-            rows = [s for s in rows if s.status.value == wanted]
+            rows = [s for s in rows if s.status.value == str(getattr(status, "value", status))]
         return [_load(s) for s in rows[:limit]]
 
 
 class MemoryTimerRepository(_Repo):
-    def add(self, timer: Timer) -> None:
-        timer.id = self.tx.db.next_id("timers")
-        self.tx.put("timers", timer.id, _store(timer))
-
-    def save(self, timer: Timer) -> None:
-        if self.tx.get("timers", timer.id) is not None:
-            self.tx.put("timers", timer.id, _store(timer))
-
     def claim_due(self, now: dt.datetime, limit: int) -> list[Timer]:
         at = _column("now", now)
         due = [t for t in self.tx.values("timers") if t.status.value == "pending" and t.due_at <= at]
         due.sort(key=lambda t: (t.due_at, t.id))
         return [_load(t) for t in due[:limit]]
 
+    def set_aside(self, timer: Timer, at: dt.datetime) -> None:
+        row = self.tx.get("timers", timer.id)
+        if row is not None:
+            self.tx.put("timers", timer.id, dataclasses.replace(
+                row, status=TimerStatus.FAILED, fired_at=_column("at", at)))
+
     def failed(self) -> list[Timer]:
         rows = [t for t in self.tx.values("timers") if t.status.value == "failed"]
         return [_load(t) for t in sorted(rows, key=lambda t: (t.due_at, t.id))]
 
-    def for_case(self, case_id: int,
-                 statuses: Sequence[str] = ("pending", "paused")) -> list[Timer]:
-        rows = sorted((t for t in self.tx.values("timers") if t.case_id == case_id),
-                      key=lambda t: t.id)
-        if statuses:
-            wanted = {str(getattr(s, "value", s)) for s in statuses}
-            rows = [t for t in rows if t.status.value in wanted]
-        return [_load(t) for t in rows]
+    def requeue_failed(self) -> int:
+        rows = [t for t in self.tx.values("timers") if t.status.value == "failed"]
+        for row in rows:
+            self.tx.put("timers", row.id, dataclasses.replace(
+                row, status=TimerStatus.PENDING, fired_at=None))
+        return len(rows)
 
 
 class MemoryAuditRepository(_Repo):
-    def append(self, event: AuditEvent) -> None:
-        key = (event.case_id, event.seq)
-        if self.tx.get("audit", key) is not None:  # UNIQUE (case_id, seq)
-            raise Conflict(f"audit event {event.seq} of case {event.case_id} already exists; "
-                           f"someone else changed the case at the same time")
-        self.tx.put("audit", key, _store(event))
-
-    def last(self, case_id: int) -> AuditEvent | None:
-        events = self.for_case(case_id)
-        return events[-1] if events else None
-
     def for_case(self, case_id: int) -> list[AuditEvent]:
         rows = sorted((e for e in self.tx.values("audit") if e.case_id == case_id),
                       key=lambda e: e.seq)
         return [_load(e) for e in rows]
 
 
-class _DedupeRepo(_Repo):
-    """Rows with a unique ``dedupe`` key: ``add`` is False (and writes nothing) on a replay."""
-
-    table = ""
-
-    def _dedupe(self, record: Any) -> str:
-        raise NotImplementedError
-
-    def _add(self, record: Any) -> bool:
-        key = self._dedupe(record)
-        taken = {d for d, _ in self.tx.values(self.table)}
-        taken |= {d for d, _ in self.tx.db.tables[self.table].values()}  # committed meanwhile
-        if key in taken:
-            return False
-        record.id = self.tx.db.next_id(self.table)
-        self.tx.put(self.table, record.id, (key, _store(record)))
-        return True
-
-    def _rows(self) -> list[Any]:
-        return sorted((r for _, r in self.tx.values(self.table)), key=lambda r: r.id)
-
-
-class MemoryCardRepository(_DedupeRepo):
-    table = "cards"
-
-    def _dedupe(self, card: Card) -> str:
-        return f"{card.case_id}:{card.task_id or '-'}:{card.kind.value}:{card.against}"
-
-    def add(self, card: Card) -> bool:
-        return self._add(card)
-
-    def for_case(self, case_id: int) -> list[Card]:
-        return [_load(c) for c in self._rows() if c.case_id == case_id]
-
-    def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]:
-        rows = list(reversed(self._rows()))
-        if kind:
-            wanted = str(getattr(kind, "value", kind))
-            rows = [c for c in rows if c.kind.value == wanted]
-        return [_load(c) for c in rows[:limit]]
-
-
-class MemoryBreachRepository(_DedupeRepo):
-    table = "breaches"
-
-    def _dedupe(self, breach: Breach) -> str:
-        return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
-
-    def add(self, breach: Breach) -> bool:
-        return self._add(breach)
-
-    def get(self, breach_id: int) -> Breach:
-        found = self.tx.get("breaches", breach_id)
-        if found is None:
-            raise NotFound(f"no breach record {breach_id}")
-        return _load(found[1])
-
-    def save(self, breach: Breach) -> None:
-        found = self.tx.get("breaches", breach.id)
-        if found is not None:
-            self.tx.put("breaches", breach.id, (found[0], _store(breach)))
-
-    def for_case(self, case_id: int) -> list[Breach]:
-        return [_load(b) for b in self._rows() if b.case_id == case_id]
-
-    def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]:
-        rows = self._rows()
-        if decided is True:
-            rows = [b for b in rows if b.measure is not None]
-        elif decided is False:
-            rows = [b for b in rows if b.measure is None]
-        return [_load(b) for b in rows[:limit]]
-
-
 class _ByCaseRepo(_Repo):
-    """Plain rows with an id, listed per case in id order (clock stops, extensions)."""
+    """Rows listed per case in id order."""
 
     table = ""
-
-    def add(self, record: Any) -> None:
-        record.id = self.tx.db.next_id(self.table)
-        self.tx.put(self.table, record.id, _store(record))
-
-    def save(self, record: Any) -> None:
-        if self.tx.get(self.table, record.id) is not None:
-            self.tx.put(self.table, record.id, _store(record))
 
     def for_case(self, case_id: int) -> list[Any]:
         rows = sorted((r for r in self.tx.values(self.table) if r.case_id == case_id),
@@ -465,18 +400,40 @@ class _ByCaseRepo(_Repo):
         return [_load(r) for r in rows]
 
 
+class MemoryCardRepository(_ByCaseRepo):
+    table = "cards"
+
+    def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]:
+        rows = sorted(self.tx.values("cards"), key=lambda c: c.id, reverse=True)
+        if kind:
+            rows = [c for c in rows if c.kind.value == kind]
+        return [_load(c) for c in rows[:limit]]
+
+
+class MemoryBreachRepository(_ByCaseRepo):
+    table = "breaches"
+
+    def get(self, breach_id: int) -> Breach:
+        row = self.tx.get("breaches", breach_id)
+        if row is None:
+            raise NotFound(f"no breach record {breach_id}")
+        return _load(row)
+
+    def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]:
+        rows = sorted(self.tx.values("breaches"), key=lambda b: b.id)
+        if decided is True:
+            rows = [b for b in rows if b.measure is not None]
+        elif decided is False:
+            rows = [b for b in rows if b.measure is None]
+        return [_load(b) for b in rows[:limit]]
+
+
 class MemoryClockStopRepository(_ByCaseRepo):
     table = "stops"
-
-    def for_case(self, case_id: int) -> list[ClockStop]:
-        return super().for_case(case_id)
 
 
 class MemoryExtensionRepository(_ByCaseRepo):
     table = "extensions"
-
-    def for_case(self, case_id: int) -> list[Extension]:
-        return super().for_case(case_id)
 
 
 class MemoryCalendarRepository(_Repo):
@@ -493,10 +450,6 @@ class MemoryCalendarRepository(_Repo):
 
 
 class MemoryFlagRepository(_Repo):
-    def add(self, flag: ApplicantFlag) -> None:
-        flag.id = self.tx.db.next_id("flags")
-        self.tx.put("flags", flag.id, _store(flag))
-
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
         rows = sorted((f for f in self.tx.values("flags") if f.applicant == applicant),
                       key=lambda f: f.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.model import AuditEvent
@@ -20,7 +20,7 @@ GENESIS = "0" * 64
 
 def event_hash(case_id: int, seq: int, at: datetime, actor: str, kind: str,
                payload: dict[str, Any], prev_hash: str) -> str:
-    at_utc = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    at_utc = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     body = json.dumps(
         [case_id, seq, at_utc.isoformat(), actor, kind, payload, prev_hash],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,

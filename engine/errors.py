@@ -22,6 +22,10 @@ class SunshineError(Exception):
     exit_code = 1
     http_status = 400
 
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field  # the form field or input the message is about, if any
+
 
 class DefinitionError(SunshineError):
     """A BPMN definition cannot be loaded, validated or deployed."""

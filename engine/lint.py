@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from lxml import etree
 
 from engine.catalogue import (
-    CATEGORIES, DEADLINE_KINDS, MODES, RESULTS, SPECIAL_KINDS, STEP_ROLES, Power, read_power,
+    CATEGORIES,
+    DEADLINE_KINDS,
+    MODES,
+    RESULTS,
+    SPECIAL_KINDS,
+    STEP_ROLES,
+    Power,
+    read_power,
 )
 from engine.definitions import parse_specs
 from engine.errors import DefinitionError

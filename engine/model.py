@@ -1,7 +1,7 @@
-"""Values and records that cross layers: case, step (task), timer, card, breach, clock stop.
-
-Records here are plain dataclasses that the repositories load and store; the SpiffWorkflow
-workflow of a case is kept as serializer output (``Case.workflow_state``), never mapped.
+"""Values and records that cross layers: the case's parts (step, due row, card, breach, clock
+stop, extension), the audit event, the applicant flag, the enums for their states, and the local
+rules. The case itself, the aggregate that owns these parts and every rule on them, is
+engine/case.py.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from engine.deadlines import Deadline
 
 
 class CaseState(str, enum.Enum):
@@ -145,42 +147,6 @@ class Measure(str, enum.Enum):
 
 
 @dataclass
-class Case:
-    """An application (办件) and everything the record must show about it."""
-
-    number: str
-    query_code: str
-    power_code: str
-    definition_id: int
-    process_id: str
-    applicant: str
-    received_at: datetime
-    mode: str
-    state: CaseState = CaseState.RECEIVED
-    clock: ClockState = ClockState.NOT_STARTED
-    channel: str = "window"
-    accepted_at: datetime | None = None
-    deemed_accepted: bool = False  # ALL Art. 32: counted as accepted from receipt
-    promised_due: datetime | None = None
-    promised_day: date | None = None
-    statutory_due: datetime | None = None
-    statutory_day: date | None = None
-    provisional: bool = False  # a deadline computed on the weekends-only fallback
-    suspended_since: datetime | None = None
-    stopped_days: int = 0  # working days the clock has stood still
-    extended_days: int = 0
-    result: str | None = None
-    deemed: bool = False
-    deemed_pending: bool = False
-    closed_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)  # application data and flags
-    workflow_state: dict[str, Any] = field(default_factory=dict)
-    serializer_version: str = ""
-    version: int = 0  # optimistic lock
-    id: int | None = None
-
-
-@dataclass
 class StepRecord:
     """A step of a case (one SpiffWorkflow user task) as the task list and the record show it."""
 
@@ -194,8 +160,7 @@ class StepRecord:
     ready_at: datetime
     limit_days: int | None
     counted: bool = True
-    due_at: datetime | None = None
-    due_day: date | None = None
+    due: Deadline | None = None  # the step's own limit (环节时限)
     status: TaskStatus = TaskStatus.READY
     assignee: str | None = None
     completed_at: datetime | None = None
@@ -205,6 +170,18 @@ class StepRecord:
     data: dict[str, Any] = field(default_factory=dict)
     department: str | None = None
     power_code: str = ""
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.due.at if self.due else None
+
+    @property
+    def due_day(self) -> date | None:
+        return self.due.day if self.due else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.READY
 
 
 @dataclass
@@ -315,3 +292,20 @@ class ApplicantFlag:
     at: datetime
     reason: str
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Local rules that differ between places (DOMAIN-REFERENCE 3, 8a): configuration, not code."""
+
+    warning_share: float = 0.8  # warn when this share of a step's or case's time is used
+    red_card_against: str = "promised"  # or "statutory" (some provincial systems)
+    acceptance_notice_days: int = 5  # ALL Art. 32: one-time notice within 5 working days
+    promised_ratio: float = 2 / 3  # promised ≤ ⅔ × statutory
+    extension_days: int = 10  # ALL Art. 42
+    joint_extension_days: int = 15  # ALL Art. 42, joint handling
+    certificate_days: int = 10  # ALL Art. 44
+    sweep_batch: int = 500
+    renewal_notice_days: int = 30  # ALL Art. 50: apply 30 days before the licence expires
+    max_form_bytes: int = 64 * 1024  # one step's form data, as JSON
+    max_form_depth: int = 8  # nesting of lists and objects in one step's form data

@@ -42,12 +42,29 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+# The core names the field a message is about; the CLI says which option gives it.
+FIELD_OPTIONS = {
+    "applicant": "pass --applicant NAME",
+    "reason": "pass --reason TEXT",
+    "reasons": "pass --reasons TEXT",
+    "result": "pass --result TEXT",
+    "items": "pass --item TEXT once per missing item",
+    "why_not_in_first_notice": "pass --why TEXT",
+    "decision": "pass --data decision=approve or --data decision=refuse",
+    "missing": "pass --missing NAME once per material",
+    "commitment_signed": "pass --commitment-signed once it is signed",
+    "expected_days": "pass --expected-days N",
+    "assignee": "the holder (or their leader) hands it back with `sunshine task release TASK --as NAME`",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         rv = cli.main(args=argv, prog_name="sunshine", standalone_mode=False)
     except SunshineError as err:
-        click.echo(f"错误 error: {err}", err=True)
+        hint = FIELD_OPTIONS.get(getattr(err, "field", None) or "")
+        click.echo(f"错误 error: {err}" + (f" — {hint}" if hint else ""), err=True)
         return err.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

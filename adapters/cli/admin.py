@@ -108,22 +108,26 @@ def calendar() -> None:
 
 @calendar.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "actor", default="admin", show_default=True, help="Who imports it.")
 @pass_ctx
-def calendar_import(ctx: Ctx, file: str) -> None:
-    """Import a year's holiday schedule from a TOML file (see docs/operations.md)."""
+def calendar_import(ctx: Ctx, file: str, actor: str) -> None:
+    """Import a year's holiday schedule from a TOML file (see docs/operations.md), then recount
+    every running case's deadlines that reach that year."""
     from adapters.calendar_files import load_schedule_file
+    from engine.services.calendar_admin import import_year
 
     schedule = load_schedule_file(file)
-    with ctx.env.uow() as uow:
-        uow.calendar.save_year(
-            schedule.year, schedule.source,
-            {d.isoformat(): n for d, n in schedule.holidays.items()},
-            {d.isoformat(): n for d, n in schedule.workdays.items()},
-            ctx.env.now(ctx.now))
-        uow.commit()
-    ctx.env.reset_calendar()  # type: ignore[attr-defined]
+    report = import_year(ctx.env, schedule, actor=actor, now=ctx.now)
     click.echo(f"{schedule.year}: {len(schedule.holidays)} holiday(s), "
                f"{len(schedule.workdays)} adjusted working day(s) imported from {file}")
+    click.echo(f"deadlines recounted: {report.checked} open case(s) reach {schedule.year}, "
+               f"{len(report.moved)} moved" + (f" ({', '.join(report.moved[:20])}"
+                                               f"{' …' if len(report.moved) > 20 else ''})"
+                                               if report.moved else ""))
+    for failure in report.failed:
+        click.echo(f"错误 error: could not recount {failure}", err=True)
+    if report.failed:
+        raise SystemExit(7)
 
 
 _IMPORT_HINT = ("导入方法 how: 把通知中的放假日期和调休上班日期写成 TOML 文件，运行 "

@@ -7,12 +7,13 @@ loaded, and raises Conflict when someone else committed first.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import json
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -21,10 +22,26 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import tables as t
+from engine.case import Case
+from engine.deadlines import Deadline
 from engine.errors import Conflict, NotFound
 from engine.model import (
-    ApplicantFlag, AuditEvent, Breach, BreachKind, Card, CardKind, Case, CaseState, ClockState, ClockStop,
-    Extension, Measure, StepRecord, TaskStatus, Timer, TimerKind, TimerStatus,
+    ApplicantFlag,
+    AuditEvent,
+    Breach,
+    BreachKind,
+    Card,
+    CardKind,
+    CaseState,
+    ClockState,
+    ClockStop,
+    Extension,
+    Measure,
+    StepRecord,
+    TaskStatus,
+    Timer,
+    TimerKind,
+    TimerStatus,
 )
 from engine.serialization import SERIALIZER_VERSION
 
@@ -143,21 +160,69 @@ class SqlDefinitionRepository(_Repo):
             status=status))
 
 
+def _deadline_json(d: Deadline | None) -> dict[str, Any] | None:
+    return d.as_json() if d is not None else None
+
+
+def _deadline_from(basis: Any, at: datetime | None, day: date | None) -> Deadline | None:
+    if at is None or day is None:
+        return None
+    if basis:
+        return Deadline.from_json(basis)
+    # stored before bases were kept: the day is known, how it was counted is not
+    return Deadline(day=day, at=at, provisional=False, start=day, days=-1)
+
+
+_CASE_SKIP = ("promised", "statutory", "steps", "timers", "stops", "extensions", "cards",
+              "breaches", "new_events", "new_flags", "workflow_state", "id")
+_CASE_FIELDS = [f.name for f in dataclasses.fields(Case) if f.name not in _CASE_SKIP]
+
+
+def _case_values(case: Case) -> dict[str, Any]:
+    values = {name: getattr(case, name) for name in _CASE_FIELDS}
+    for name in ("state", "clock"):
+        values[name] = values[name].value
+    values.update(
+        promised_due=case.promised_due, promised_day=case.promised_day,
+        statutory_due=case.statutory_due, statutory_day=case.statutory_day,
+        provisional=case.provisional,
+        deadlines={"promised": _deadline_json(case.promised),
+                   "statutory": _deadline_json(case.statutory)},
+        workflow_state=zlib.compress(
+            json.dumps(case.workflow_state, separators=(",", ":")).encode(), 6),
+        serializer_version=SERIALIZER_VERSION)
+    return values
+
+
+def _step_values(step: StepRecord) -> dict[str, Any]:
+    values = _row(step, skip=("due",))
+    values.update(due_at=step.due_at, due_day=step.due_day, due_basis=_deadline_json(step.due))
+    return values
+
+
+def _step(row: Any) -> StepRecord:
+    data = dict(row._mapping)
+    due = _deadline_from(data.pop("due_basis", None), data.pop("due_at"), data.pop("due_day"))
+    data["status"] = TaskStatus(data["status"])
+    return StepRecord(due=due, **data)
+
+
 class SqlCaseRepository(_Repo):
+    """Whole cases: ``get`` loads a case with every part, ``save`` writes what changed.
+
+    ``save`` first moves the case row's version on (the optimistic lock: a case changed by
+    someone else since it was loaded raises Conflict and nothing is written), then inserts and
+    updates the parts that differ from what was loaded, then appends the new audit events and
+    applicant flags. An integrity error from the database becomes a Conflict.
+    """
+
     def add(self, case: Case) -> Case:
-        values = self._values(case)
+        values = _case_values(case)
         values["version"] = 1
         case.id = self.conn.execute(t.cases.insert().values(**values)).inserted_primary_key[0]
         case.version = 1
+        _snapshot(case, {})
         return case
-
-    @staticmethod
-    def _values(case: Case) -> dict[str, Any]:
-        values = _row(case, skip=("id", "workflow_state"))
-        values["workflow_state"] = zlib.compress(
-            json.dumps(case.workflow_state, separators=(",", ":")).encode(), 6)
-        values["serializer_version"] = SERIALIZER_VERSION
-        return values
 
     def _load(self, where: Any, lock: bool) -> Case:
         query = sa.select(t.cases).where(where)
@@ -168,9 +233,35 @@ class SqlCaseRepository(_Repo):
             raise NotFound("no such case")
         data = dict(row._mapping)
         state = json.loads(zlib.decompress(data.pop("workflow_state")))
-        case = _build(Case, SimpleNamespace(_mapping=data), {"state": CaseState, "clock": ClockState},
-                      skip=("workflow_state",))
-        case.workflow_state = state
+        bases = data.pop("deadlines") or {}
+        promised = _deadline_from(bases.get("promised"), data.pop("promised_due"),
+                                  data.pop("promised_day"))
+        statutory = _deadline_from(bases.get("statutory"), data.pop("statutory_due"),
+                                   data.pop("statutory_day"))
+        for name in ("provisional", "serializer_version"):
+            data.pop(name)
+        data["state"], data["clock"] = CaseState(data["state"]), ClockState(data["clock"])
+        case = Case(promised=promised, statutory=statutory, workflow_state=state, **data)
+        cid = case.id
+        c = self.conn
+        case.steps = [_step(r) for r in c.execute(
+            sa.select(t.steps).where(t.steps.c.case_id == cid)
+            .order_by(t.steps.c.ready_at, t.steps.c.id))]
+        case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in c.execute(
+            sa.select(t.timers).where(t.timers.c.case_id == cid,
+                                      t.timers.c.status.in_(("pending", "paused", "failed")))
+            .order_by(t.timers.c.id))]
+        case.stops = [_build(ClockStop, r, {}) for r in c.execute(
+            sa.select(t.clock_stops).where(t.clock_stops.c.case_id == cid)
+            .order_by(t.clock_stops.c.id))]
+        case.extensions = [_build(Extension, r, {}) for r in c.execute(
+            sa.select(t.extensions).where(t.extensions.c.case_id == cid)
+            .order_by(t.extensions.c.id))]
+        case.cards = [_build(Card, r, _CARD_ENUMS, skip=("dedupe",)) for r in c.execute(
+            sa.select(t.cards).where(t.cards.c.case_id == cid).order_by(t.cards.c.id))]
+        case.breaches = [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",)) for r in c.execute(
+            sa.select(t.breaches).where(t.breaches.c.case_id == cid).order_by(t.breaches.c.id))]
+        _snapshot(case, None)
         return case
 
     def get(self, number: str, *, lock: bool = False) -> Case:
@@ -183,14 +274,60 @@ class SqlCaseRepository(_Repo):
         return self._load(t.cases.c.id == case_id, lock)
 
     def save(self, case: Case) -> None:
-        values = self._values(case)
+        case.flush_workflow()
+        values = _case_values(case)
         values["version"] = case.version + 1
-        result = self.conn.execute(t.cases.update().where(
-            t.cases.c.id == case.id, t.cases.c.version == case.version).values(**values))
+        try:
+            result = self.conn.execute(t.cases.update().where(
+                t.cases.c.id == case.id, t.cases.c.version == case.version).values(**values))
+        except sa.exc.StatementError as err:
+            if isinstance(err.orig, (TypeError, ValueError)):  # data no column can hold
+                raise err.orig from None
+            raise
         if result.rowcount != 1:
             raise Conflict(f"case {case.number} was changed by someone else at the same time; "
                            f"nothing was written — reload it and try again")
+        try:
+            self._write_parts(case)
+        except IntegrityError as err:
+            raise Conflict(f"case {case.number} was changed by someone else at the same time "
+                           f"({err.orig}); nothing was written — reload it and try again") from None
         case.version += 1
+        case.saved()
+        _snapshot(case, None)
+
+    def _write_parts(self, case: Case) -> None:
+        c, cid = self.conn, case.id
+        before = case.__dict__.get("_loaded", {})
+        for step in case.steps:
+            step.case_id = cid or 0
+            old = before.get(("step", step.id))
+            if old is None:
+                c.execute(t.steps.insert().values(**_step_values(step)))
+            elif old != step:
+                c.execute(t.steps.update().where(t.steps.c.id == step.id)
+                          .values(**_step_values(step)))
+        for table, kind, records, extra in (
+                (t.timers, "timer", case.timers, None),
+                (t.clock_stops, "stop", case.stops, None),
+                (t.extensions, "ext", case.extensions, None),
+                (t.cards, "card", case.cards, _card_dedupe),
+                (t.breaches, "breach", case.breaches, _breach_dedupe)):
+            for rec in records:
+                rec.case_id = cid or 0
+                values = _row(rec, skip=("id",))
+                if extra is not None:
+                    values["dedupe"] = extra(rec)
+                if rec.id is None:
+                    rec.id = c.execute(table.insert().values(**values)).inserted_primary_key[0]
+                elif before.get((kind, rec.id)) != rec:
+                    c.execute(table.update().where(table.c.id == rec.id).values(**values))
+        if case.new_events:
+            c.execute(t.audit_events.insert(), [
+                {**_row(e), "case_id": cid} for e in case.new_events])
+        for flag in case.new_flags:
+            flag.id = c.execute(t.applicant_flags.insert().values(
+                **_row(flag, skip=("id",)))).inserted_primary_key[0]
 
     def list(self, *, state: str | None = None, power_code: str | None = None,
              limit: int = 200) -> list[Case]:
@@ -200,6 +337,17 @@ class SqlCaseRepository(_Repo):
         if power_code:
             query = query.where(t.cases.c.power_code == power_code)
         return [self.get(n) for n in self.conn.execute(query).scalars()]
+
+    def open_numbers_due_from(self, day: date) -> list[str]:
+        """Open cases with a deadline (the case's or an open step's) on or after ``day``."""
+        open_states = [s.value for s in CaseState if s.is_open]
+        cases = sa.select(t.cases.c.number).where(
+            t.cases.c.state.in_(open_states),
+            sa.or_(t.cases.c.promised_day >= day, t.cases.c.statutory_day >= day))
+        steps = sa.select(t.steps.c.case_number).where(
+            t.steps.c.status == "ready", t.steps.c.due_day >= day)
+        return sorted(set(self.conn.execute(cases).scalars())
+                      | set(self.conn.execute(steps).scalars()))
 
     def next_serial(self, key: str) -> int:
         updated = self.conn.execute(t.serials.update().where(t.serials.c.key == key).values(
@@ -211,12 +359,35 @@ class SqlCaseRepository(_Repo):
         return self.next_serial(key)
 
 
-class SqlStepRepository(_Repo):
-    def add(self, step: StepRecord) -> None:
-        self.conn.execute(t.steps.insert().values(**_row(step)))
+_TIMER_ENUMS: dict[str, type[enum.Enum]] = {"kind": TimerKind, "status": TimerStatus}
+_CARD_ENUMS: dict[str, type[enum.Enum]] = {"kind": CardKind}
+_BREACH_ENUMS: dict[str, type[enum.Enum]] = {"kind": BreachKind, "measure": Measure}
 
-    def save(self, step: StepRecord) -> None:
-        self.conn.execute(t.steps.update().where(t.steps.c.id == step.id).values(**_row(step)))
+
+def _card_dedupe(card: Card) -> str:
+    return f"{card.case_id}:{card.task_id or '-'}:{card.kind.value}:{card.against}"
+
+
+def _breach_dedupe(breach: Breach) -> str:
+    return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
+
+
+def _snapshot(case: Case, _unused: Any) -> None:
+    """Remember the parts as loaded (or just written), to write only what changes next."""
+    loaded: dict[tuple[str, Any], Any] = {}
+    for step in case.steps:
+        loaded[("step", step.id)] = copy.deepcopy(step)
+    for kind, records in (("timer", case.timers), ("stop", case.stops),
+                          ("ext", case.extensions), ("card", case.cards),
+                          ("breach", case.breaches)):
+        for rec in records:
+            if rec.id is not None:
+                loaded[(kind, rec.id)] = copy.copy(rec)
+    case.__dict__["_loaded"] = loaded
+
+
+class SqlStepRepository(_Repo):
+    """The task list (a read model over the steps of every case)."""
 
     def get(self, task_id: str) -> StepRecord:
         ref = task_id.strip()
@@ -228,8 +399,8 @@ class SqlStepRepository(_Repo):
                 raise NotFound(f"task {ref} is ambiguous; give more characters of its id")
             row = rows[0] if rows else None
         if row is None:
-            raise NotFound(f"no task {ref} — see `sunshine task list`")
-        return _build(StepRecord, row, {"status": TaskStatus})
+            raise NotFound(f"no task {ref} — see the task list")
+        return _step(row)
 
     def for_case(self, case_id: int) -> list[StepRecord]:
         return self.list(case_id=case_id, status=None, limit=10_000)
@@ -248,19 +419,11 @@ class SqlStepRepository(_Repo):
             query = query.where(sa.or_(t.steps.c.assignee == user, t.steps.c.completed_by == user))
         if status:
             query = query.where(t.steps.c.status == status)
-        return [_build(StepRecord, r, {"status": TaskStatus}) for r in self.conn.execute(query)]
+        return [_step(r) for r in self.conn.execute(query)]
 
 
 class SqlTimerRepository(_Repo):
-    _enums = {"kind": TimerKind, "status": TimerStatus}
-
-    def add(self, timer: Timer) -> None:
-        timer.id = self.conn.execute(t.timers.insert().values(
-            **_row(timer, skip=("id",)))).inserted_primary_key[0]
-
-    def save(self, timer: Timer) -> None:
-        self.conn.execute(t.timers.update().where(t.timers.c.id == timer.id).values(
-            **_row(timer, skip=("id",))))
+    """Claiming due rows for the sweep, and the rows set aside as failed."""
 
     def claim_due(self, now: datetime, limit: int) -> list[Timer]:
         query = (sa.select(t.timers).where(t.timers.c.status == "pending",
@@ -268,31 +431,24 @@ class SqlTimerRepository(_Repo):
                  .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit))
         if self.pg:
             query = query.with_for_update(skip_locked=True)
-        return [_build(Timer, r, self._enums) for r in self.conn.execute(query)]
+        return [_build(Timer, r, _TIMER_ENUMS) for r in self.conn.execute(query)]
+
+    def set_aside(self, timer: Timer, at: datetime) -> None:
+        """Mark one row failed without loading its case (the case itself cannot be loaded)."""
+        self.conn.execute(t.timers.update().where(t.timers.c.id == timer.id).values(
+            status=TimerStatus.FAILED.value, fired_at=at))
 
     def failed(self) -> list[Timer]:
         rows = self.conn.execute(sa.select(t.timers).where(t.timers.c.status == "failed")
                                  .order_by(t.timers.c.due_at))
-        return [_build(Timer, r, self._enums) for r in rows]
+        return [_build(Timer, r, _TIMER_ENUMS) for r in rows]
 
-    def for_case(self, case_id: int,
-                 statuses: Sequence[str] = ("pending", "paused")) -> list[Timer]:
-        query = sa.select(t.timers).where(t.timers.c.case_id == case_id).order_by(t.timers.c.id)
-        if statuses:
-            query = query.where(t.timers.c.status.in_(list(statuses)))
-        return [_build(Timer, r, self._enums) for r in self.conn.execute(query)]
+    def requeue_failed(self) -> int:
+        return int(self.conn.execute(t.timers.update().where(t.timers.c.status == "failed")
+                                     .values(status="pending", fired_at=None)).rowcount)
 
 
 class SqlAuditRepository(_Repo):
-    def append(self, event: AuditEvent) -> None:
-        self.conn.execute(t.audit_events.insert().values(**_row(event)))
-
-    def last(self, case_id: int) -> AuditEvent | None:
-        row = self.conn.execute(sa.select(t.audit_events).where(
-            t.audit_events.c.case_id == case_id).order_by(t.audit_events.c.seq.desc()).limit(1)
-        ).first()
-        return _build(AuditEvent, row, {}, skip=("id",)) if row else None
-
     def for_case(self, case_id: int) -> list[AuditEvent]:
         rows = self.conn.execute(sa.select(t.audit_events).where(
             t.audit_events.c.case_id == case_id).order_by(t.audit_events.c.seq))
@@ -300,47 +456,29 @@ class SqlAuditRepository(_Repo):
 
 
 class SqlCardRepository(_Repo):
-    _enums = {"kind": CardKind}
-
-    def add(self, card: Card) -> bool:
-        values = _row(card, skip=("id",))
-        values["dedupe"] = f"{card.case_id}:{card.task_id or '-'}:{card.kind.value}:{card.against}"
-        return self._insert_unique(t.cards, values)
-
     def for_case(self, case_id: int) -> list[Card]:
         rows = self.conn.execute(sa.select(t.cards).where(t.cards.c.case_id == case_id)
                                  .order_by(t.cards.c.id))
-        return [_build(Card, r, self._enums, skip=("dedupe",)) for r in rows]
+        return [_build(Card, r, _CARD_ENUMS, skip=("dedupe",)) for r in rows]
 
     def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]:
         query = sa.select(t.cards).order_by(t.cards.c.id.desc()).limit(limit)
         if kind:
             query = query.where(t.cards.c.kind == kind)
-        return [_build(Card, r, self._enums, skip=("dedupe",)) for r in self.conn.execute(query)]
+        return [_build(Card, r, _CARD_ENUMS, skip=("dedupe",)) for r in self.conn.execute(query)]
 
 
 class SqlBreachRepository(_Repo):
-    _enums = {"kind": BreachKind, "measure": Measure}
-
-    def add(self, breach: Breach) -> bool:
-        values = _row(breach, skip=("id",))
-        values["dedupe"] = f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
-        return self._insert_unique(t.breaches, values)
-
     def get(self, breach_id: int) -> Breach:
         row = self.conn.execute(sa.select(t.breaches).where(t.breaches.c.id == breach_id)).first()
         if row is None:
             raise NotFound(f"no breach record {breach_id}")
-        return _build(Breach, row, self._enums, skip=("dedupe",))
-
-    def save(self, breach: Breach) -> None:
-        self.conn.execute(t.breaches.update().where(t.breaches.c.id == breach.id).values(
-            **_row(breach, skip=("id",))))
+        return _build(Breach, row, _BREACH_ENUMS, skip=("dedupe",))
 
     def for_case(self, case_id: int) -> list[Breach]:
         rows = self.conn.execute(sa.select(t.breaches).where(t.breaches.c.case_id == case_id)
                                  .order_by(t.breaches.c.id))
-        return [_build(Breach, r, self._enums, skip=("dedupe",)) for r in rows]
+        return [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",)) for r in rows]
 
     def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]:
         query = sa.select(t.breaches).order_by(t.breaches.c.id).limit(limit)
@@ -348,18 +486,10 @@ class SqlBreachRepository(_Repo):
             query = query.where(t.breaches.c.measure.is_not(None))
         elif decided is False:
             query = query.where(t.breaches.c.measure.is_(None))
-        return [_build(Breach, r, self._enums, skip=("dedupe",)) for r in self.conn.execute(query)]
+        return [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",)) for r in self.conn.execute(query)]
 
 
 class SqlClockStopRepository(_Repo):
-    def add(self, stop: ClockStop) -> None:
-        stop.id = self.conn.execute(t.clock_stops.insert().values(
-            **_row(stop, skip=("id",)))).inserted_primary_key[0]
-
-    def save(self, stop: ClockStop) -> None:
-        self.conn.execute(t.clock_stops.update().where(t.clock_stops.c.id == stop.id).values(
-            **_row(stop, skip=("id",))))
-
     def for_case(self, case_id: int) -> list[ClockStop]:
         rows = self.conn.execute(sa.select(t.clock_stops).where(
             t.clock_stops.c.case_id == case_id).order_by(t.clock_stops.c.id))
@@ -367,14 +497,6 @@ class SqlClockStopRepository(_Repo):
 
 
 class SqlExtensionRepository(_Repo):
-    def add(self, ext: Extension) -> None:
-        ext.id = self.conn.execute(t.extensions.insert().values(
-            **_row(ext, skip=("id",)))).inserted_primary_key[0]
-
-    def save(self, ext: Extension) -> None:
-        self.conn.execute(t.extensions.update().where(t.extensions.c.id == ext.id).values(
-            **_row(ext, skip=("id",))))
-
     def for_case(self, case_id: int) -> list[Extension]:
         rows = self.conn.execute(sa.select(t.extensions).where(
             t.extensions.c.case_id == case_id).order_by(t.extensions.c.id))
@@ -395,10 +517,6 @@ class SqlCalendarRepository(_Repo):
 
 
 class SqlFlagRepository(_Repo):
-    def add(self, flag: ApplicantFlag) -> None:
-        flag.id = self.conn.execute(t.applicant_flags.insert().values(
-            **_row(flag, skip=("id",)))).inserted_primary_key[0]
-
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
         rows = self.conn.execute(sa.select(t.applicant_flags).where(
             t.applicant_flags.c.applicant == applicant).order_by(t.applicant_flags.c.id))

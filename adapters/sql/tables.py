@@ -32,15 +32,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime stored; the engine works in aware UTC datetimes")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def _id() -> sa.Column[int]:
@@ -97,6 +97,7 @@ cases = sa.Table(
     sa.Column("statutory_due", UTCDateTime),
     sa.Column("statutory_day", sa.Date),
     sa.Column("provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("deadlines", sa.JSON),  # each deadline's basis (start, days, provisional)
     sa.Column("suspended_since", UTCDateTime),
     sa.Column("stopped_days", sa.Integer, nullable=False, default=0),
     sa.Column("extended_days", sa.Integer, nullable=False, default=0),
@@ -126,6 +127,7 @@ steps = sa.Table(
     sa.Column("counted", sa.Boolean, nullable=False),
     sa.Column("due_at", UTCDateTime),
     sa.Column("due_day", sa.Date),
+    sa.Column("due_basis", sa.JSON),  # the due's basis (start, days, provisional)
     sa.Column("status", sa.String(12), nullable=False, index=True),
     sa.Column("assignee", sa.String(100), index=True),
     sa.Column("completed_at", UTCDateTime),

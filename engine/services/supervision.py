@@ -10,7 +10,6 @@ from engine.audit import verify_chain
 from engine.errors import InvalidAction, NotFound
 from engine.model import Breach, Measure
 from engine.services.cases import in_case
-from engine.services.casework import CaseWork
 from engine.services.context import Env
 
 
@@ -29,28 +28,14 @@ def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, by: s
         names = "、".join(m.value for m in Measure)
         raise InvalidAction(f"measure {measure!r} is not one of: {names}") from None
     if not reasons.strip():
-        raise InvalidAction("a decision needs its reasons — pass --reasons TEXT")
+        raise InvalidAction("a decision needs its reasons", field="reasons")
     with env.uow() as uow:
         try:
             number = uow.breaches.get(breach_id).case_number
         except NotFound:
-            raise NotFound(f"no breach record {breach_id} — see `sunshine breach list`") from None
-
-    def run(work: CaseWork) -> Breach:
-        breach = work.uow.breaches.get(breach_id)
-        if breach.measure is not None:
-            raise InvalidAction(
-                f"breach {breach_id} was decided on {breach.decided_at:%Y-%m-%d} by "
-                f"{breach.decided_by} ({breach.measure.value}); a decision cannot be changed — "
-                f"record a new breach if new facts come to light")
-        breach.measure, breach.reasons, breach.decided_by, breach.decided_at = (
-            chosen, reasons, by, work.now)
-        work.uow.breaches.save(breach)
-        work.event("breach_decided", breach=breach_id, kind=breach.kind.value,
-                   measure=chosen.value, reasons=reasons)
-        return breach
-
-    return in_case(env, number, by, at, run)
+            raise NotFound(f"no breach record {breach_id} — see the list of breaches") from None
+    return in_case(env, number, at, lambda case, when: case.decide_breach(
+        breach_id, now=when, actor=by, measure=chosen, reasons=reasons))
 
 
 def _chain_status(events: list[Any], head: list[Any] | None) -> str | list[str]:
@@ -80,7 +65,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
     with env.uow() as uow:
         case = uow.cases.get(number)
         cid = case.id or 0
-        steps = sorted(uow.steps.for_case(cid), key=lambda s: (s.ready_at, s.name))
+        steps = sorted(case.steps, key=lambda s: (s.ready_at, s.name))
         events = uow.audit.for_case(cid)
         record = {
             "number": case.number, "query_code": case.query_code, "power": case.power_code,
@@ -93,7 +78,9 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "promised_deadline": _iso(case.promised_day), "promised_due_at": _iso(case.promised_due),
             "statutory_deadline": _iso(case.statutory_day),
             "statutory_due_at": _iso(case.statutory_due),
-            "provisional_deadlines": case.provisional, "working_days_stopped": case.stopped_days,
+            "provisional_deadlines": case.provisional,
+            "promised_provisional": bool(case.promised and case.promised.provisional),
+            "statutory_provisional": bool(case.statutory and case.statutory.provisional), "working_days_stopped": case.stopped_days,
             "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
             "deemed_pending": case.deemed_pending, "closed_at": _iso(case.closed_at),
             "application": case.data.get("application", {}),
@@ -103,13 +90,14 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
                  "person": s.completed_by or s.assignee, "start": _iso(s.ready_at),
                  "end": _iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
                  "opinion": s.opinion, "limit_days": s.limit_days, "due": _iso(s.due_day),
+                 "due_provisional": bool(s.due and s.due.provisional),
                  "counted": s.counted, "department": s.department, "data": s.data}
                 for s in steps
             ],
-            "clock_stops": [_plain(s) for s in uow.stops.for_case(cid)],
-            "extensions": [_plain(e) for e in uow.extensions.for_case(cid)],
-            "cards": [_plain(c) for c in uow.cards.for_case(cid)],
-            "breaches": [_plain(b) for b in uow.breaches.for_case(cid)],
+            "clock_stops": [_plain(s) for s in case.stops],
+            "extensions": [_plain(e) for e in case.extensions],
+            "cards": [_plain(c) for c in case.cards],
+            "breaches": [_plain(b) for b in case.breaches],
             "history": [
                 {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind,
                  "payload": e.payload, "hash": e.hash} for e in events
@@ -174,7 +162,7 @@ def public_lookup(env: Env, number: str, query_code: str) -> dict[str, Any]:
         from engine.catalogue import Power
 
         power = Power.from_dict(uow.definitions.get(case.definition_id).power)
-        steps = sorted(uow.steps.for_case(case.id or 0), key=lambda s: s.ready_at)
+        steps = sorted(case.steps, key=lambda s: s.ready_at)
     return {
         "number": case.number, "power": power.name, "unit": power.unit,
         "applicant": mask_name(case.applicant), "state": case.state.label,

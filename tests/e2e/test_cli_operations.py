@@ -39,22 +39,31 @@ def test_case_list_accepts_the_chinese_state_name(run_cli, sqlite_url):
     assert bad.code != 0 and "已受理" in bad.err
 
 
-def test_a_deadline_that_fails_is_set_aside_and_runs_after_the_cause_is_fixed(run_cli, sqlite_url):
+def test_a_deadline_in_a_year_without_a_schedule_is_provisional_and_recounted_on_import(
+        run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
-    number = run_cli("--db", sqlite_url, "--now", "2026-12-14T09:00", "case", "start",
+    # 2027 has no State Council schedule yet: it is counted on an estimate from the holiday law
+    number = run_cli("--db", sqlite_url, "--now", "2027-01-25T09:00", "case", "start",
                      "XK-SPJY-001", "--applicant", "张三").out.strip()
-    r = run_cli("--db", sqlite_url, "--now", "2026-12-23T09:00", "timers", "run-once")
-    assert r.code == 7 and "2027" in r.err and "timers retry" in r.err
-    record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
-    assert record["accepted_at"] is None  # nothing half-written by the failed firing
-    assert any(e["kind"] == "timer_failed" for e in record["history"])
-    assert run_cli("--db", sqlite_url, "--now", T, "calendar", "import",
-                   str(FIXTURES / "calendar" / "2027.toml")).code == 0
-    assert "requeued 1" in run_cli("--db", sqlite_url, "--now", T, "timers", "retry").out
-    r = run_cli("--db", sqlite_url, "--now", "2026-12-23T09:00", "timers", "run-once")
+    r = run_cli("--db", sqlite_url, "--now", "2027-01-25T10:00", "case", "accept", number,
+                "--as", "王窗口")
     assert r.code == 0, r.err
     record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
-    assert record["deemed_accepted"] is True and record["statutory_deadline"].startswith("2027-")
+    assert record["statutory_provisional"] and record["promised_provisional"]
+    # 10 working days over the estimated 春节 (除夕 02-05 to 02-10)
+    assert record["promised_deadline"] == "2027-02-12"
+    # the (test) State Council schedule for 2027 arrives: the running case is recounted on it
+    r = run_cli("--db", sqlite_url, "--now", "2026-12-24T09:00", "calendar", "import",
+                str(FIXTURES / "calendar" / "2027.toml"))
+    assert r.code == 0, r.err
+    assert "1 moved" in r.out and number in r.out
+    record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
+    assert record["statutory_provisional"] is False and record["provisional_deadlines"] is False
+    # the fixture's 春节 runs to 02-13 with 01-30 worked: the 10th working day is 02-15
+    assert record["promised_deadline"] == "2027-02-15"
+    [event] = [e for e in record["history"] if e["kind"] == "deadlines_recomputed"]
+    assert event["payload"]["changes"]["promised"] == ["2027-02-12", "2027-02-15"]
+    assert record["audit_chain"] == "intact"
 
 
 def test_a_claimed_step_can_be_released_for_someone_else(run_cli, sqlite_url):

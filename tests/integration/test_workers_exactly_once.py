@@ -72,7 +72,7 @@ def test_three_workers_and_a_killed_one_fire_every_deadline_exactly_once(pg_url,
     killed.wait()
     workers = [_worker(pg_url) for _ in range(3)]
     outputs = [w.communicate(timeout=900) for w in workers]
-    for w, (out, err) in zip(workers, outputs):
+    for w, (_out, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0, err.decode()
     fired_by_workers = sum(int(out.decode().split()[1].rstrip(",")) for out, _ in outputs)
     assert fired_by_workers > 0

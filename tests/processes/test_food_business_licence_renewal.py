@@ -55,28 +55,51 @@ def test_a_supplemented_renewal_decided_in_time_is_approved(sun: Sunshine) -> No
 
 
 def test_a_renewal_undecided_when_the_licence_expires_is_deemed_renewed(sun: Sunshine) -> None:
-    number = sun.start(CODE, "李四小吃", "licence_expires=2026-03-10")
+    # applied for on 2026-03-02, more than 30 days before the licence expires (ALL Art. 50)
+    number = sun.start(CODE, "李四小吃", "licence_expires=2026-04-01")
     sun.accept(number)
     _to_decision(sun, number)
     assert [(t["name"], t["post"]) for t in sun.tasks(number)] == [("审批决定", "审批岗")]
 
-    sun.sweep("2026-03-10T17:00")  # the licence is still valid today
+    sun.sweep("2026-04-01T17:00")  # the licence is still valid today
     assert sun.show(number)["deemed"] is False
 
-    sun.sweep("2026-03-11T09:00")
+    sun.sweep("2026-04-02T09:00")
     record = sun.show(number)
     assert record["deemed"] is True
     [breach] = [b for b in record["breaches"] if b["kind"] == "deemed_renewal"]
     assert (breach["post"], breach["step_name"]) == ("审批岗", "审批决定")
+    # dated when the decision was due (the end of the licence's last day), not when swept
+    assert breach["occurred_at"] == "2026-04-01T16:00:00+00:00"
     assert [(t["name"], t["post"]) for t in sun.tasks(number)] == [("制证（视为准予延续）", "制证发证岗")]
 
-    assert "fired 0" in sun.sweep("2026-03-11T09:00")
-    sun.complete(number, "制证（视为准予延续）", "孙制证", now="2026-03-11T10:00")
+    assert "fired 0" in sun.sweep("2026-04-02T09:00")
+    sun.complete(number, "制证（视为准予延续）", "孙制证", now="2026-04-02T10:00")
     record = sun.show(number)
     assert (record["state"], record["result"], record["deemed"]) == (
         "approved", "deemed_approved", True)
     assert [b["kind"] for b in record["breaches"]].count("deemed_renewal") == 1
     assert record["audit_chain"] == "intact"
+
+
+def test_a_renewal_applied_for_less_than_30_days_before_expiry_is_never_deemed_renewed(
+        sun: Sunshine) -> None:
+    number = sun.start(CODE, "钱七小吃", "licence_expires=2026-03-10")
+    sun.accept(number)
+    _to_decision(sun, number)
+    sun.sweep("2026-03-11T09:00")
+    record = sun.show(number)
+    assert record["deemed"] is False and record["state"] == "accepted"
+    assert [b for b in record["breaches"] if b["kind"] == "deemed_renewal"] == []
+    assert [(t["name"], t["post"]) for t in sun.tasks(number)] == [("审批决定", "审批岗")]
+
+
+def test_an_expired_licence_cannot_be_renewed(sun: Sunshine) -> None:
+    res = sun.fails("case", "start", CODE, "--applicant", "孙八饭店", "--data",
+                    "licence_expires=2026-02-27")
+    message = one_line_error(res)
+    assert "2026-02-27" in message and "expired" in message
+    assert sun.json("case", "list") == []
 
 
 def test_a_renewal_refused_at_the_decision_ends_refused(sun: Sunshine) -> None:

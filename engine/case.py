@@ -1,0 +1,570 @@
+"""The case (办件): the aggregate root that owns every part of an application and every rule on it.
+
+A ``Case`` holds its steps (the task list rows), its due rows (timers), clock stops,
+extensions, cards, breaches, the applicant flags and the audit events it raises, and its
+SpiffWorkflow workflow (loaded lazily from the stored state). Every rule is a method here or in
+the two rule groups it is built from (engine/case_clock.py: the clock, deadlines, stops,
+extensions, 容缺; engine/case_supervision.py: cards, breaches, deemed approval and the due-row
+effects). A use case loads a case through the repository, calls one method, and saves it; the
+repository writes only the parts that changed. Nothing here does I/O.
+
+Every public method takes the time it acts at and who acts, and records both in the events.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.audit import next_event
+from engine.calendar import WorkingCalendar
+from engine.case_clock import ClockRules
+from engine.case_supervision import SupervisionRules
+from engine.catalogue import Power
+from engine.deadlines import compute
+from engine.errors import Conflict, InvalidAction
+from engine.model import (
+    RESULT_TO_STATE,
+    ApplicantFlag,
+    AuditEvent,
+    Breach,
+    Card,
+    CaseState,
+    ClockState,
+    ClockStop,
+    Extension,
+    Rules,
+    StepRecord,
+    TaskStatus,
+    Timer,
+    TimerKind,
+)
+from engine.runtime import Runtime
+
+QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the window
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a case's rules need besides the case itself: the catalogue entry and the spec of the
+    power version it runs, the working calendar and the local rules."""
+
+    power: Power
+    spec: dict[str, Any]
+    calendar: WorkingCalendar
+    rules: Rules
+
+
+@dataclass(eq=False)
+class Case(ClockRules, SupervisionRules):
+    """An application (办件) and everything the record must show about it."""
+
+    number: str
+    query_code: str
+    power_code: str
+    definition_id: int
+    process_id: str
+    applicant: str
+    received_at: datetime
+    mode: str
+    state: CaseState = CaseState.RECEIVED
+    clock: ClockState = ClockState.NOT_STARTED
+    channel: str = "window"
+    accepted_at: datetime | None = None
+    deemed_accepted: bool = False  # ALL Art. 32: counted as accepted from receipt
+    promised: Any = None  # Deadline | None: the promised limit (承诺时限)
+    statutory: Any = None  # Deadline | None: the statutory limit (法定时限)
+    suspended_since: datetime | None = None
+    stopped_days: int = 0  # working days the case clock has stood still
+    extended_days: int = 0
+    result: str | None = None
+    deemed: bool = False
+    deemed_pending: bool = False
+    closed_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # application data and flags
+    workflow_state: dict[str, Any] = field(default_factory=dict)
+    version: int = 0  # optimistic lock
+    id: int | None = None
+    # parts of the aggregate
+    steps: list[StepRecord] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)  # pending, paused and failed due rows
+    stops: list[ClockStop] = field(default_factory=list)
+    extensions: list[Extension] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+    # raised by this unit of work, written by the repository on save
+    new_events: list[AuditEvent] = field(default_factory=list)
+    new_flags: list[ApplicantFlag] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._setting: Setting | None = None
+        self._runtime: Runtime | None = None
+        self._now: datetime = self.received_at
+        self._actor: str = "system"
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def attach(self, setting: Setting) -> Case:
+        """Give the case what its rules need (the repository's caller does this after loading)."""
+        self._setting = setting
+        return self
+
+    @property
+    def setting(self) -> Setting:
+        if self._setting is None:
+            raise RuntimeError(f"case {self.number} was used before its setting was attached")
+        return self._setting
+
+    @property
+    def power(self) -> Power:
+        return self.setting.power
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.setting.calendar
+
+    @property
+    def rules(self) -> Rules:
+        return self.setting.rules
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def _act(self, now: datetime, actor: str) -> None:
+        if not actor or not actor.strip():
+            raise InvalidAction("who acts is empty: every action names the person who takes it")
+        self._now, self._actor = now, actor
+
+    # -- read-only views kept for readers of the old record shape ------------------------------
+
+    @property
+    def promised_due(self) -> datetime | None:
+        return self.promised.at if self.promised else None
+
+    @property
+    def promised_day(self) -> Any:
+        return self.promised.day if self.promised else None
+
+    @property
+    def statutory_due(self) -> datetime | None:
+        return self.statutory.at if self.statutory else None
+
+    @property
+    def statutory_day(self) -> Any:
+        return self.statutory.day if self.statutory else None
+
+    @property
+    def provisional(self) -> bool:
+        """Some deadline of the case was counted over a year with no State Council schedule."""
+        return any(d is not None and d.provisional for d in self._deadlines())
+
+    def _deadlines(self) -> list[Any]:
+        return [self.promised, self.statutory] + [s.due for s in self.open_steps()]
+
+    # -- workflow -----------------------------------------------------------------------------
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime.load(self.workflow_state, self.setting.spec)
+        return self._runtime
+
+    def saved(self) -> None:
+        """The repository wrote the case: events and flags are stored, spent due rows are gone
+        from the aggregate (their history is in the trail)."""
+        self.new_events.clear()
+        self.new_flags.clear()
+        self.timers = [t for t in self.timers if t.status.value in ("pending", "paused", "failed")]
+        self.steps.sort(key=lambda s: (s.ready_at, s.id))  # the order a load gives
+
+    def flush_workflow(self) -> None:
+        """Serialize the workflow into ``workflow_state`` if it was loaded (before saving)."""
+        if self._runtime is not None:
+            self.workflow_state = self._runtime.state()
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def event(self, what: str, /, **payload: Any) -> None:
+        head = self.data.get("audit_head")
+        previous = (AuditEvent(self.id or 0, head[0], self._now, "", "", {}, "", head[1])
+                    if head else None)
+        event = next_event(previous, self.id or 0, self._now, self._actor, what, payload)
+        self.new_events.append(event)
+        # The chain's head is also kept on the case row, so deleting the latest events (which
+        # leaves a shorter but consistent chain) is detected too.
+        self.data["audit_head"] = [event.seq, event.hash]
+
+    # -- starting a case ----------------------------------------------------------------------
+
+    @classmethod
+    def receive(cls, setting: Setting, *, number: str, definition_id: int, applicant: str,
+                data: dict[str, Any], channel: str, received_at: datetime,
+                licence_expires_at: datetime | None = None) -> Case:
+        """收件: a new case on a power version, checked but not started: the repository gives it
+        its identity (``add``) and then ``start`` runs its workflow to the first step."""
+        if not applicant.strip():
+            raise InvalidAction("the applicant's name is empty", field="applicant")
+        check_form_data("application", data, setting.rules)
+        power = setting.power
+        case = cls(number=number, query_code="".join(secrets.choice(QUERY_ALPHABET)
+                                                     for _ in range(8)),
+                   power_code=power.code, definition_id=definition_id,
+                   process_id=power.process_id, applicant=applicant.strip(),
+                   received_at=received_at, mode=power.mode, channel=channel,
+                   data={"application": data})
+        case.attach(setting)
+        if licence_expires_at is not None:
+            case.data["licence_expires_at"] = licence_expires_at.isoformat()
+            case.check_renewal_in_time(licence_expires_at)
+        return case
+
+    def start(self, *, now: datetime, actor: str, version: int) -> None:
+        """Run the new case's workflow to its first step; the Art. 32 notice clock starts."""
+        self._act(now, actor)
+        data = self.data["application"]
+        self.event("received", power=self.power.code, power_name=self.power.name,
+                   version=version, applicant=self.applicant, channel=self.channel, data=data,
+                   renewal_deemable=self.data.get("renewal_deemable"))
+        self._runtime = Runtime.start(self.setting.spec, data)
+        self.sync()
+        if self.state.is_open and self.open_step_with_role("acceptance"):
+            notice = compute(self.calendar, self.received_at, self.rules.acceptance_notice_days)
+            self.add_timer(TimerKind.ACCEPTANCE_DUE, notice.at)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def open_steps(self) -> list[StepRecord]:
+        return sorted((s for s in self.steps if s.status == TaskStatus.READY),
+                      key=lambda s: (s.ready_at, s.id))
+
+    def open_step_with_role(self, role: str) -> StepRecord | None:
+        return next((s for s in self.open_steps() if s.role == role), None)
+
+    def step(self, step_id: str) -> StepRecord:
+        found = next((s for s in self.steps if s.id == step_id), None)
+        if found is None:
+            raise InvalidAction(f"step {step_id} is not part of case {self.number}")
+        return found
+
+    def require_open(self) -> None:
+        if not self.state.is_open:
+            raise InvalidAction(
+                f"case {self.number} is {self.state.label} ({self.state.value}); "
+                f"nothing more can be done on it")
+
+    def claim(self, step_id: str, *, now: datetime, user: str) -> StepRecord:
+        self._act(now, user)
+        row = self.step(step_id)
+        if row.status != TaskStatus.READY:
+            raise Conflict(f"step {row.name} of case {self.number} is already {row.status.value}")
+        if row.assignee and row.assignee != user:
+            raise Conflict(f"step {row.name} of case {self.number} is claimed by {row.assignee}")
+        row.assignee = user
+        self.event("step_claimed", step=row.name, post=row.post, task_id=row.id, user=user)
+        return row
+
+    def release(self, step_id: str, *, now: datetime, user: str, reason: str = "") -> StepRecord:
+        """Hand a claimed step back to its post (the holder, or someone reassigning it)."""
+        self._act(now, user)
+        row = self.step(step_id)
+        if row.status != TaskStatus.READY or row.assignee is None:
+            raise InvalidAction(f"step {row.name} of case {self.number} is not claimed")
+        held_by = row.assignee
+        row.assignee = None
+        self.event("step_released", step=row.name, post=row.post, task_id=row.id,
+                   held_by=held_by, by=user, reason=reason)
+        return row
+
+    def complete(self, step_id: str, *, now: datetime, user: str,
+                 data: dict[str, Any]) -> None:
+        """Complete a step with its form data (a person at the step's post)."""
+        self._act(now, user)
+        self.require_open()
+        row = self.step(step_id)
+        if row.status != TaskStatus.READY:
+            raise Conflict(
+                f"step “{row.name}” of case {self.number} was already {row.status.value} "
+                f"by {row.completed_by or 'the system'}; nothing was changed — reload the task list")
+        if row.assignee and row.assignee != user:
+            raise Conflict(f"step “{row.name}” of case {self.number} is claimed by "
+                           f"{row.assignee}; ask them to finish it or to release it",
+                           field="assignee")
+        check_form_data(f"step “{row.name}”", data, self.rules)
+        if row.role == "acceptance":
+            if data.get("acceptance") == "accept":
+                self.accept(now=now, actor=user, note=str(data.get("opinion") or ""), data=data)
+                return
+            if data.get("acceptance") not in ("refuse", "supplement"):
+                raise InvalidAction("the acceptance step is done by accepting the case, refusing "
+                                    "to accept it, or asking once for supplements")
+        if row.role == "decision" and data.get("decision") not in ("approve", "refuse"):
+            given = f", not {data['decision']!r}" if "decision" in data else ""
+            raise InvalidAction(f"the decision step “{row.name}” needs the field decision = "
+                                f"approve (准予) or refuse (不予){given}", field="decision")
+        self.complete_step(row, data, person=user)
+
+    def complete_step(self, step: StepRecord, data: dict[str, Any], *, outcome: str = "done",
+                      person: str | None = None) -> None:
+        """Complete a step in the workflow, then bring rows, timers and state up to date."""
+        self.runtime.complete(step.id, data)
+        step.status = TaskStatus.COMPLETED
+        step.completed_at = self._now
+        step.completed_by = person or self._actor
+        step.assignee = step.assignee or step.completed_by
+        step.outcome = outcome
+        step.opinion = str(data.get("opinion")) if data.get("opinion") is not None else None
+        step.data = {k: v for k, v in data.items() if k != "opinion"}
+        self.cancel_timers(task_id=step.id)
+        self.event("step_completed", step=step.name, post=step.post, task_id=step.id,
+                   outcome=outcome, data=data)
+        if not step.counted:
+            self.end_stop(kind="special", result=str(data.get("result") or data.get("opinion")
+                                                      or "完成"), task_id=step.id)
+        if step.role == "decision" and self.clock == ClockState.RUNNING:
+            self.stop_case_clock(str(data.get("decision", "")))
+        self.sync()
+
+    def sync(self) -> None:
+        """Make step rows match the workflow's ready tasks; settle the case when it ends."""
+        ready = {t.id: t for t in self.runtime.ready_tasks()}
+        for row in self.open_steps():
+            if row.id not in ready:
+                row.status = TaskStatus.CANCELLED
+                row.outcome = row.outcome or "cancelled"
+                row.completed_at = self._now
+                self.cancel_timers(task_id=row.id)
+        known = {s.id for s in self.steps}
+        for task in ready.values():
+            if task.id not in known:
+                self._new_step(task.id, task.spec_id, task.name, task.lane)
+        if self.runtime.completed:
+            self._settle()
+
+    def _new_step(self, task_id: str, spec_id: str, name: str, lane: str | None) -> None:
+        meta = self.power.step(spec_id)
+        row = StepRecord(
+            id=task_id, case_id=self.id or 0, case_number=self.number, spec_id=spec_id,
+            name=name, post=(meta.post if meta else None) or lane, role=meta.role if meta else None,
+            ready_at=self._now, limit_days=meta.time_limit if meta else None,
+            counted=meta.counted if meta else True,
+            department=meta.department if meta else None, power_code=self.power_code,
+        )
+        if row.limit_days is not None:
+            row.due = compute(self.calendar, self._now, row.limit_days, "环节时限")
+        self.steps.append(row)
+        self.event("step_ready", step=name, post=row.post, task_id=task_id,
+                   due=row.due_day.isoformat() if row.due_day else None,
+                   provisional=bool(row.due and row.due.provisional))
+        self.schedule_step_timers(row)
+        if meta and not meta.counted:
+            self.start_stop(kind="special", reason=f"{meta.special or '特别程序'}：{name}",
+                            special=meta.special, expected_days=meta.time_limit, task_id=task_id)
+        if meta and meta.organ == "higher" and not self.data.get("forwarded_at"):
+            self.forward_to_higher_organ()
+        if meta and meta.role == "decision" and self.deemed_pending:
+            self.fire_deemed(pending=True, deadline_kind=str(self.data.get("deemed_kind", "promised")))
+
+    def _settle(self) -> None:
+        end = self.runtime.reached_end()
+        result = dict(self.power.end_results).get(end or "", None) or "completed"
+        if self.deemed and result == "approved":
+            result = "deemed_approved"
+        self.result = result
+        state = RESULT_TO_STATE.get(result, CaseState.COMPLETED)
+        if state == CaseState.APPROVED and self.data.get("gaps"):
+            state = CaseState.APPROVED_WITH_GAPS
+        self.state = state
+        self.clock = ClockState.STOPPED
+        self.closed_at = self._now
+        self.cancel_timers()
+        if result == "revoked":
+            self.flag_applicant("false_commitment", "告知承诺不实，许可决定被撤销（告知承诺制）")
+        self.event("case_closed", result=result, state=state.value, end_event=end)
+
+    # -- the window -----------------------------------------------------------------------
+
+    def acceptance_step(self) -> StepRecord:
+        step = self.open_step_with_role("acceptance")
+        if step is None:
+            raise InvalidAction(
+                f"case {self.number} is not waiting for acceptance (it is {self.state.label})")
+        return step
+
+    def accept(self, *, now: datetime, actor: str, note: str = "",
+               data: dict[str, Any] | None = None, deemed_from_receipt: bool = False) -> None:
+        """受理: the clock starts; the case gets its promised and statutory deadlines."""
+        self._act(now, actor)
+        self.require_open()
+        step = self.acceptance_step()
+        power, cal = self.power, self.calendar
+        self.accepted_at = self.received_at if deemed_from_receipt else self._now
+        self.deemed_accepted = deemed_from_receipt
+        self.clock = ClockState.RUNNING
+        self.state = CaseState.ACCEPTED
+        self.promised = compute(cal, self.accepted_at, power.promised_limit or 0, "承诺时限")
+        if power.statutory_limit is not None:
+            self.statutory = compute(cal, self.accepted_at, power.statutory_limit, "法定时限")
+        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
+        self.event("accepted", note=note, deemed_from_receipt=deemed_from_receipt,
+                   accepted_at=self.accepted_at.isoformat(),
+                   promised_due=self.promised.day.isoformat(),
+                   statutory_due=self.statutory.day.isoformat() if self.statutory else None,
+                   provisional=self.provisional)
+        self.schedule_case_timers()
+        form = dict(data or {})
+        form.update({"acceptance": "accept", "opinion": note or form.get("opinion") or "受理",
+                     "promised_deadline": self.promised.at.isoformat()})
+        self.complete_step(step, form)
+
+    def refuse_acceptance(self, *, now: datetime, actor: str, reason: str) -> None:
+        """不予受理, with reasons (ALL Art. 32)."""
+        self._act(now, actor)
+        if not reason.strip():
+            raise InvalidAction("a refusal to accept needs its reasons", field="reason")
+        self.require_open()
+        step = self.acceptance_step()
+        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
+        self.event("not_accepted", reason=reason)
+        self.complete_step(step, {"acceptance": "refuse", "opinion": reason})
+
+    def request_supplement(self, *, now: datetime, actor: str, items: list[str],
+                           why_not_in_first_notice: str = "") -> None:
+        """一次性告知: ask once, listing every missing item (ALL Art. 32)."""
+        from engine.model import BreachKind
+
+        self._act(now, actor)
+        items = [i.strip() for i in items if i.strip()]
+        if not items:
+            raise InvalidAction("a supplement notice must list every missing material, all of "
+                                "them at once (一次性告知)", field="items")
+        self.require_open()
+        step = self.acceptance_step()
+        notices = self.data.setdefault("supplement_notices", [])
+        if notices and not why_not_in_first_notice.strip():
+            raise InvalidAction(
+                f"case {self.number} already had its one-time notice (一次性告知) on "
+                f"{notices[0]['at'][:10]}; a second request is refused unless you record why the "
+                f"first notice could not have known of it, which is recorded as a breach of "
+                f"一次性告知", field="why_not_in_first_notice")
+        notices.append({"at": self._now.isoformat(), "items": items, "by": actor,
+                        "why_not_in_first": why_not_in_first_notice or None})
+        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
+        self.event("supplement_requested", items=items, notice_no=len(notices),
+                   why_not_in_first_notice=why_not_in_first_notice or None)
+        if len(notices) > 1:
+            self.breach(BreachKind.SECOND_NOTICE,
+                        f"第{len(notices)}次补正告知（违反一次性告知）：{'、'.join(items)}；"
+                        f"理由：{why_not_in_first_notice}", step, person=actor)
+        self.complete_step(step, {"acceptance": "supplement", "missing": items,
+                                  "opinion": "一次性告知补正：" + "、".join(items)})
+        self.state = CaseState.IN_CORRECTION
+
+    def supplement_received(self, *, now: datetime, actor: str, note: str = "") -> None:
+        """补正结束: the applicant brought the missing materials."""
+        self._act(now, actor)
+        step = self.open_step_with_role("supplement")
+        if step is None and self.clock == ClockState.SUSPENDED and any(
+                s.kind == "supplement" and s.ended_at is None for s in self.stops):
+            # 补正 during review: the materials arrived, the clock runs again
+            self.end_stop(kind="supplement", result=note or "材料已补齐")
+            return
+        if step is None:
+            raise InvalidAction(f"case {self.number} is not waiting for supplementary materials")
+        self.event("supplement_received", note=note)
+        self.complete_step(step, {"supplemented": True, "opinion": note or "材料已补齐"})
+        if self.state == CaseState.IN_CORRECTION:
+            self.state = CaseState.RECEIVED if self.accepted_at is None else CaseState.ACCEPTED
+
+    def withdraw(self, *, now: datetime, actor: str, reason: str = "") -> None:
+        """撤件: the applicant withdraws the application."""
+        self._act(now, actor)
+        self.require_open()
+        self.runtime.cancel()
+        for row in self.open_steps():
+            row.status, row.outcome, row.completed_at = TaskStatus.CANCELLED, "withdrawn", self._now
+        for stop in [s for s in self.stops if s.ended_at is None]:
+            stop.ended_at, stop.ended_by, stop.result = self._now, actor, "撤件"
+        self.cancel_timers()
+        self.state = CaseState.WITHDRAWN
+        self.result = "withdrawn"
+        self.clock = ClockState.STOPPED
+        self.closed_at = self._now
+        self.event("withdrawn", reason=reason)
+
+    # -- due rows -------------------------------------------------------------------------
+
+    def pending_timers(self, *statuses: str) -> list[Timer]:
+        wanted = statuses or ("pending", "paused")
+        return [t for t in self.timers if t.status.value in wanted]
+
+    def add_timer(self, kind: TimerKind, due: datetime, task_id: str | None = None) -> Timer:
+        from engine.model import TimerStatus
+
+        paused = self.clock == ClockState.SUSPENDED and kind not in (
+            TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE)
+        timer = Timer(case_id=self.id or 0, kind=kind, due_at=due, task_id=task_id,
+                      status=TimerStatus.PAUSED if paused else TimerStatus.PENDING)
+        self.timers.append(timer)
+        return timer
+
+    def cancel_timers(self, task_id: str | None = None, kind: TimerKind | None = None,
+                      kinds: frozenset[TimerKind] | None = None, case_only: bool = False) -> None:
+        from engine.model import TimerStatus
+
+        for timer in self.pending_timers():
+            if task_id is not None and timer.task_id != task_id:
+                continue
+            if case_only and timer.task_id is not None:
+                continue
+            if kind is not None and timer.kind != kind:
+                continue
+            if kinds is not None and timer.kind not in kinds:
+                continue
+            timer.status = TimerStatus.CANCELLED
+
+
+FORM_LIMIT_HINT = "keep a step's form to plain text, numbers, true/false, lists and objects"
+
+
+def check_form_data(where: str, data: dict[str, Any], rules: Rules) -> None:
+    """Form data must be storable as it is, before anything is changed: JSON only (no sets,
+    dates or objects), no NaN or infinity, within the size and nesting limits."""
+    def walk(value: Any, path: str, depth: int) -> None:
+        if depth > rules.max_form_depth:
+            raise InvalidAction(f"{where}: field “{path}” is nested more than "
+                                f"{rules.max_form_depth} levels deep; {FORM_LIMIT_HINT}")
+        if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+            return
+        if isinstance(value, float):
+            if math.isnan(value) or math.isinf(value):
+                raise InvalidAction(f"{where}: field “{path}” is {value}, which is not a number "
+                                    f"that can be recorded; give a finite number")
+            return
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]", depth + 1)
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise InvalidAction(f"{where}: field “{path}” has a key {key!r} that is not "
+                                        f"text")
+                walk(item, f"{path}.{key}" if path else key, depth + 1)
+            return
+        raise InvalidAction(f"{where}: field “{path}” holds a {type(value).__name__}, which cannot "
+                            f"be recorded; {FORM_LIMIT_HINT}")
+
+    if not isinstance(data, dict):
+        raise InvalidAction(f"{where}: form data must be a set of named fields")
+    for key, value in data.items():
+        walk(value, str(key), 1)
+    size = len(json.dumps(data, ensure_ascii=False, allow_nan=False).encode())
+    if size > rules.max_form_bytes:
+        raise InvalidAction(f"{where}: the form data is {size:,} bytes; at most "
+                            f"{rules.max_form_bytes:,} may be recorded with one step — attach "
+                            f"large documents as materials instead")
