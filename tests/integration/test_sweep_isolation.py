@@ -1,0 +1,77 @@
+"""One broken case never stops the deadlines of the others.
+
+A case whose stored record cannot be loaded, or whose due-row effect fails for any reason (an
+engine error, a TypeError, a RecursionError, a SystemExit raised inside), is set aside with its
+reason; every other due row still fires in the same sweep, and the sweep reports the failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from engine.case import Case
+from engine.services import cases
+from engine.services.sweep import retry_failed, sweep
+from tests.conftest import MovableClock
+
+FOOD = "XK-SPJY-001"
+
+
+def _accepted(env, applicant: str) -> str:  # noqa: ANN001
+    number = cases.start_case(env, FOOD, applicant).number
+    cases.accept(env, number, actor="李窗口")
+    return number
+
+
+def _cards(env, number: str) -> int:  # noqa: ANN001
+    return len(cases.find_case(env, number).cards)
+
+
+def test_a_case_whose_record_cannot_be_loaded_is_set_aside_and_the_others_fire(
+        env, clock: MovableClock) -> None:  # noqa: ANN001
+    good, broken, other = (_accepted(env, n) for n in ("甲", "乙", "丙"))
+    with env.engine.begin() as conn:  # a damaged row, as a bad restore or a hand edit leaves it
+        conn.execute(sa.text("UPDATE cases SET deadlines = :bad WHERE number = :n"),
+                     {"bad": '{"promised": {"day": "not a date"}}', "n": broken})
+    report = sweep(env, clock.at.replace(month=4))
+    assert _cards(env, good) > 0 and _cards(env, other) > 0
+    assert report.errors and all(broken.split("-")[-1] not in e or "cannot be loaded" in e
+                                 for e in report.errors)
+    with env.uow() as uow:
+        failed = uow.timers.failed()
+    broken_id = next(iter({t.case_id for t in failed}))
+    assert {t.case_id for t in failed} == {broken_id}
+    # fixed by hand, requeued, and fired
+    with env.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET deadlines = NULL WHERE number = :n"), {"n": broken})
+    assert retry_failed(env) == len(failed)
+    assert sweep(env, clock.at.replace(month=4)).errors == []
+    assert _cards(env, broken) > 0
+
+
+@pytest.mark.parametrize("error", [TypeError("set is not JSON serializable"),
+                                   RecursionError("maximum recursion depth exceeded"),
+                                   SystemExit(3)])
+def test_an_effect_that_fails_in_any_way_is_set_aside_and_the_others_fire(
+        env, clock: MovableClock, monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:  # noqa: ANN001
+    good, broken = _accepted(env, "甲"), _accepted(env, "乙")
+    real_fire = Case.fire
+
+    def fire(self: Case, timer, *, now):  # noqa: ANN001, ANN202
+        if self.number == broken:
+            raise error
+        return real_fire(self, timer, now=now)
+
+    monkeypatch.setattr(Case, "fire", fire)
+    report = sweep(env, clock.at.replace(month=4))
+    assert _cards(env, good) > 0
+    assert report.errors and all(broken in e for e in report.errors)
+    record = cases.find_case(env, broken)
+    assert record.cards == [] and record.state.value == "accepted"
+    from engine.services.supervision import case_record
+
+    history = case_record(env, broken)["history"]
+    reasons = [e["payload"]["error"] for e in history if e["kind"] == "timer_failed"]
+    assert reasons and type(error).__name__ in reasons[0]
+    assert case_record(env, broken)["audit_chain"] == "intact"
