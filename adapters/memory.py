@@ -27,6 +27,7 @@ from engine.calendar import WorkingCalendar
 from engine.case import Case
 from engine.errors import Conflict, NotFound
 from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
+from engine.read_models import DECIDED_CLOCK, OPEN_STATES, DefinitionCounts
 from engine.services.context import Env
 
 R = TypeVar("R")
@@ -456,6 +457,24 @@ class MemoryFlagRepository(_Repo):
         return [_load(f) for f in rows]
 
 
+class MemorySupervisionReads(_Repo):
+    """adapters/sql/read_models.py's counts, from the case rows (engine/read_models.py)."""
+
+    def open_cases_by_definition(self, now: dt.datetime,
+                                 near_until: dt.datetime) -> list[DefinitionCounts]:
+        at, until = _column("now", now), _column("near_until", near_until)
+        counts: dict[int, list[int]] = {}
+        for c in self.tx.values("cases"):
+            if c.state.value not in OPEN_STATES:
+                continue
+            row = counts.setdefault(c.definition_id, [0, 0, 0])
+            due, undecided = c.promised_due, c.clock.value != DECIDED_CLOCK
+            row[0] += bool(undecided and due is not None and due <= at)
+            row[1] += bool(undecided and due is not None and at < due <= until)
+            row[2] += 1
+        return [DefinitionCounts(k, *v) for k, v in sorted(counts.items())]
+
+
 # -- unit of work ---------------------------------------------------------------------------------
 
 
@@ -486,6 +505,7 @@ class MemoryUnitOfWork:
         self.extensions = MemoryExtensionRepository(tx)
         self.calendar = MemoryCalendarRepository(tx)
         self.flags = MemoryFlagRepository(tx)
+        self.reads = MemorySupervisionReads(tx)
 
     def commit(self) -> None:
         tx = self._require()

@@ -174,6 +174,19 @@ class Case(ClockRules, SupervisionRules):
             self._runtime = Runtime.load(self.workflow_state, self.setting.spec)
         return self._runtime
 
+    def live_key(self) -> tuple[int, str]:
+        """What identifies the stored state exactly: the version and the audit chain's head
+        (a restored backup may repeat a version, never a chain head with other content)."""
+        head = self.data.get("audit_head") or [0, ""]
+        return self.version, str(head[1])
+
+    def loaded_runtime(self) -> Runtime | None:
+        return self._runtime
+
+    def adopt_runtime(self, runtime: Runtime) -> None:
+        """Use a live workflow whose state is exactly the stored one (the caller checked)."""
+        self._runtime = runtime
+
     def saved(self) -> None:
         """The repository wrote the case: events and flags are stored, spent due rows are gone
         from the aggregate (their history is in the trail)."""

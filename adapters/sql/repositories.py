@@ -188,6 +188,8 @@ def _case_values(case: Case) -> dict[str, Any]:
         provisional=case.provisional,
         deadlines={"promised": _deadline_json(case.promised),
                    "statutory": _deadline_json(case.statutory)},
+        parts={"stops": len(case.stops), "extensions": len(case.extensions),
+               "cards": len(case.cards), "breaches": len(case.breaches)},
         workflow_state=zlib.compress(
             json.dumps(case.workflow_state, separators=(",", ":")).encode(), 6),
         serializer_version=SERIALIZER_VERSION)
@@ -207,6 +209,42 @@ def _step(row: Any) -> StepRecord:
     return StepRecord(due=due, **data)
 
 
+def _where_id(table: sa.Table) -> Any:
+    return table.update().where(table.c.id == sa.bindparam("_id"))
+
+
+def _by_case(table: sa.Table, *order: Any) -> Any:
+    return sa.select(table).where(table.c.case_id == sa.bindparam("cid")).order_by(*order)
+
+
+# Statements built once and executed with bind parameters (building one per call costs more
+# than SQLite's own work); the SET clause of an UPDATE comes from the parameters' keys.
+_CASE_BY_NUMBER = sa.select(t.cases).where(t.cases.c.number == sa.bindparam("key"))
+_CASE_BY_ID = sa.select(t.cases).where(t.cases.c.id == sa.bindparam("key"))
+_UPDATE_CASE = t.cases.update().where(t.cases.c.id == sa.bindparam("_id"),
+                                      t.cases.c.version == sa.bindparam("_version"))
+_STEPS = _by_case(t.steps, t.steps.c.ready_at, t.steps.c.id)
+_TIMERS = sa.select(t.timers).where(
+    t.timers.c.case_id == sa.bindparam("cid"),
+    t.timers.c.status.in_(("pending", "paused", "failed"))).order_by(t.timers.c.id)
+_STOPS = _by_case(t.clock_stops, t.clock_stops.c.id)
+_EXTENSIONS = _by_case(t.extensions, t.extensions.c.id)
+_CARDS = _by_case(t.cards, t.cards.c.id)
+_BREACHES = _by_case(t.breaches, t.breaches.c.id)
+_INSERT = {name: table.insert() for name, table in (
+    ("step", t.steps), ("timer", t.timers), ("stop", t.clock_stops), ("ext", t.extensions),
+    ("card", t.cards), ("breach", t.breaches), ("event", t.audit_events),
+    ("flag", t.applicant_flags))}
+_UPDATE = {"step": t.steps.update().where(t.steps.c.id == sa.bindparam("_id")),
+           "timer": _where_id(t.timers), "stop": _where_id(t.clock_stops),
+           "ext": _where_id(t.extensions), "card": _where_id(t.cards),
+           "breach": _where_id(t.breaches)}
+_NEWEST_TIMER_IDS = (sa.select(t.timers.c.id).where(t.timers.c.case_id == sa.bindparam("cid"))
+                     .order_by(t.timers.c.id.desc()).limit(sa.bindparam("n")))
+_PART_TABLES = (("timer", "timers", None), ("stop", "stops", None), ("ext", "extensions", None),
+                ("card", "cards", "card"), ("breach", "breaches", "breach"))
+
+
 class SqlCaseRepository(_Repo):
     """Whole cases: ``get`` loads a case with every part, ``save`` writes what changed.
 
@@ -221,14 +259,14 @@ class SqlCaseRepository(_Repo):
         values["version"] = 1
         case.id = self.conn.execute(t.cases.insert().values(**values)).inserted_primary_key[0]
         case.version = 1
-        _snapshot(case, {})
+        _snapshot(case)
         return case
 
-    def _load(self, where: Any, lock: bool) -> Case:
-        query = sa.select(t.cases).where(where)
+    def _load(self, query: Any, key: Any, lock: bool) -> Case:
         if lock and self.pg:
             query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        c = self.conn
+        row = c.execute(query, {"key": key}).first()
         if row is None:
             raise NotFound("no such case")
         data = dict(row._mapping)
@@ -240,46 +278,45 @@ class SqlCaseRepository(_Repo):
                                    data.pop("statutory_day"))
         for name in ("provisional", "serializer_version"):
             data.pop(name)
+        counts = data.pop("parts") or {}  # a row written before parts were counted: read all
+
+        def has(name: str) -> bool:
+            return counts.get(name, 1) > 0
+
         data["state"], data["clock"] = CaseState(data["state"]), ClockState(data["clock"])
         case = Case(promised=promised, statutory=statutory, workflow_state=state, **data)
-        cid = case.id
-        c = self.conn
-        case.steps = [_step(r) for r in c.execute(
-            sa.select(t.steps).where(t.steps.c.case_id == cid)
-            .order_by(t.steps.c.ready_at, t.steps.c.id))]
-        case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in c.execute(
-            sa.select(t.timers).where(t.timers.c.case_id == cid,
-                                      t.timers.c.status.in_(("pending", "paused", "failed")))
-            .order_by(t.timers.c.id))]
-        case.stops = [_build(ClockStop, r, {}) for r in c.execute(
-            sa.select(t.clock_stops).where(t.clock_stops.c.case_id == cid)
-            .order_by(t.clock_stops.c.id))]
-        case.extensions = [_build(Extension, r, {}) for r in c.execute(
-            sa.select(t.extensions).where(t.extensions.c.case_id == cid)
-            .order_by(t.extensions.c.id))]
-        case.cards = [_build(Card, r, _CARD_ENUMS, skip=("dedupe",)) for r in c.execute(
-            sa.select(t.cards).where(t.cards.c.case_id == cid).order_by(t.cards.c.id))]
-        case.breaches = [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",)) for r in c.execute(
-            sa.select(t.breaches).where(t.breaches.c.case_id == cid).order_by(t.breaches.c.id))]
-        _snapshot(case, None)
+        cid = {"cid": case.id}
+        case.steps = [_step(r) for r in c.execute(_STEPS, cid)]
+        case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in c.execute(_TIMERS, cid)]
+        if has("stops"):
+            case.stops = [_build(ClockStop, r, {}) for r in c.execute(_STOPS, cid)]
+        if has("extensions"):
+            case.extensions = [_build(Extension, r, {}) for r in c.execute(_EXTENSIONS, cid)]
+        if has("cards"):
+            case.cards = [_build(Card, r, _CARD_ENUMS, skip=("dedupe",))
+                          for r in c.execute(_CARDS, cid)]
+        if has("breaches"):
+            case.breaches = [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",))
+                             for r in c.execute(_BREACHES, cid)]
+        _snapshot(case)
         return case
 
     def get(self, number: str, *, lock: bool = False) -> Case:
         try:
-            return self._load(t.cases.c.number == number, lock)
+            return self._load(_CASE_BY_NUMBER, number, lock)
         except NotFound:
             raise NotFound(f"no case {number} — check the number on the receipt") from None
 
     def get_by_id(self, case_id: int, *, lock: bool = False) -> Case:
-        return self._load(t.cases.c.id == case_id, lock)
+        return self._load(_CASE_BY_ID, case_id, lock)
 
     def save(self, case: Case) -> None:
         case.flush_workflow()
         values = _case_values(case)
         values["version"] = case.version + 1
+        values["_id"], values["_version"] = case.id, case.version
         try:
-            result = self.conn.execute(t.cases.update().where(
-                t.cases.c.id == case.id, t.cases.c.version == case.version).values(**values))
+            result = self.conn.execute(_UPDATE_CASE, values)
         except sa.exc.StatementError as err:
             if isinstance(err.orig, (TypeError, ValueError)):  # data no column can hold
                 raise err.orig from None
@@ -294,40 +331,56 @@ class SqlCaseRepository(_Repo):
                            f"({err.orig}); nothing was written — reload it and try again") from None
         case.version += 1
         case.saved()
-        _snapshot(case, None)
+        _snapshot(case)
 
     def _write_parts(self, case: Case) -> None:
-        c, cid = self.conn, case.id
+        c, cid = self.conn, case.id or 0
         before = case.__dict__.get("_loaded", {})
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for step in case.steps:
-            step.case_id = cid or 0
+            step.case_id = cid
             old = before.get(("step", step.id))
             if old is None:
-                c.execute(t.steps.insert().values(**_step_values(step)))
+                inserts.append(_step_values(step))
             elif old != step:
-                c.execute(t.steps.update().where(t.steps.c.id == step.id)
-                          .values(**_step_values(step)))
-        for table, kind, records, extra in (
-                (t.timers, "timer", case.timers, None),
-                (t.clock_stops, "stop", case.stops, None),
-                (t.extensions, "ext", case.extensions, None),
-                (t.cards, "card", case.cards, _card_dedupe),
-                (t.breaches, "breach", case.breaches, _breach_dedupe)):
-            for rec in records:
-                rec.case_id = cid or 0
+                updates.append({**_step_values(step), "_id": step.id})
+        if inserts:
+            c.execute(_INSERT["step"], inserts)
+        if updates:
+            c.execute(_UPDATE["step"], updates)
+        fresh = [tm for tm in case.timers if tm.id is None]
+        if fresh:
+            # Due rows come several at a time: one INSERT for all, then their ids in one read.
+            # The case row is locked by this transaction's UPDATE, so no one else adds rows to
+            # this case meanwhile: its newest ids are these, in insertion (= id) order.
+            for tm in fresh:
+                tm.case_id = cid
+            c.execute(_INSERT["timer"], [_row(tm, skip=("id",)) for tm in fresh])
+            ids = list(c.execute(_NEWEST_TIMER_IDS, {"cid": cid, "n": len(fresh)}).scalars())
+            for tm, new_id in zip(fresh, reversed(ids), strict=True):
+                tm.id = new_id
+        for kind, attr, dedupe in _PART_TABLES:
+            updates = []
+            for rec in getattr(case, attr):
+                rec.case_id = cid
+                if rec.id is not None and before.get((kind, rec.id)) == rec:
+                    continue
                 values = _row(rec, skip=("id",))
-                if extra is not None:
-                    values["dedupe"] = extra(rec)
-                if rec.id is None:
-                    rec.id = c.execute(table.insert().values(**values)).inserted_primary_key[0]
-                elif before.get((kind, rec.id)) != rec:
-                    c.execute(table.update().where(table.c.id == rec.id).values(**values))
+                if dedupe == "card":
+                    values["dedupe"] = _card_dedupe(rec)
+                elif dedupe == "breach":
+                    values["dedupe"] = _breach_dedupe(rec)
+                if rec.id is None:  # one by one: the new id is needed
+                    rec.id = c.execute(_INSERT[kind], values).inserted_primary_key[0]
+                else:
+                    updates.append({**values, "_id": rec.id})
+            if updates:
+                c.execute(_UPDATE[kind], updates)
         if case.new_events:
-            c.execute(t.audit_events.insert(), [
-                {**_row(e), "case_id": cid} for e in case.new_events])
+            c.execute(_INSERT["event"], [{**_row(e), "case_id": cid} for e in case.new_events])
         for flag in case.new_flags:
-            flag.id = c.execute(t.applicant_flags.insert().values(
-                **_row(flag, skip=("id",)))).inserted_primary_key[0]
+            flag.id = c.execute(_INSERT["flag"], _row(flag, skip=("id",))).inserted_primary_key[0]
 
     def list(self, *, state: str | None = None, power_code: str | None = None,
              limit: int = 200) -> list[Case]:
@@ -372,15 +425,15 @@ def _breach_dedupe(breach: Breach) -> str:
     return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
 
 
-def _snapshot(case: Case, _unused: Any) -> None:
-    """Remember the parts as loaded (or just written), to write only what changes next."""
+def _snapshot(case: Case) -> None:
+    """Remember the parts as loaded (or just written), to write only what changes next. Shallow
+    copies: the rules replace a part's values (a step's data is assigned anew), never mutate
+    them in place."""
     loaded: dict[tuple[str, Any], Any] = {}
     for step in case.steps:
-        loaded[("step", step.id)] = copy.deepcopy(step)
-    for kind, records in (("timer", case.timers), ("stop", case.stops),
-                          ("ext", case.extensions), ("card", case.cards),
-                          ("breach", case.breaches)):
-        for rec in records:
+        loaded[("step", step.id)] = copy.copy(step)
+    for kind, attr, _ in _PART_TABLES:
+        for rec in getattr(case, attr):
             if rec.id is not None:
                 loaded[(kind, rec.id)] = copy.copy(rec)
     case.__dict__["_loaded"] = loaded

@@ -98,6 +98,7 @@ cases = sa.Table(
     sa.Column("statutory_day", sa.Date),
     sa.Column("provisional", sa.Boolean, nullable=False, default=False),
     sa.Column("deadlines", sa.JSON),  # each deadline's basis (start, days, provisional)
+    sa.Column("parts", sa.JSON),  # how many stops, extensions, cards, breaches the case has
     sa.Column("suspended_since", UTCDateTime),
     sa.Column("stopped_days", sa.Integer, nullable=False, default=0),
     sa.Column("extended_days", sa.Integer, nullable=False, default=0),
@@ -109,6 +110,9 @@ cases = sa.Table(
     sa.Column("workflow_state", sa.LargeBinary, nullable=False),
     sa.Column("serializer_version", sa.String(40), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_cases_open_due", "definition_id", "promised_due", "clock",  # open cases (0005)
+             sqlite_where=sa.text("state IN ('received', 'accepted', 'in_correction', 'in_special')"),
+             postgresql_where=sa.text("state IN ('received', 'accepted', 'in_correction', 'in_special')")),
 )
 
 steps = sa.Table(

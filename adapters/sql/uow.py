@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.sql import repositories as r
+from adapters.sql.read_models import SqlSupervisionReads
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", echo: bool = False) -> Engine:
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.extensions = r.SqlExtensionRepository(c)
         self.calendar = r.SqlCalendarRepository(c)
         self.flags = r.SqlFlagRepository(c)
+        self.reads = SqlSupervisionReads(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

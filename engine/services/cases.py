@@ -18,6 +18,7 @@ from engine.deadlines import end_of_day
 from engine.errors import InvalidAction, NotFound, PowerNotAvailable
 from engine.model import StepRecord
 from engine.ports import UnitOfWork
+from engine.serialization import spec_objects
 from engine.services.context import Env
 
 T = TypeVar("T")
@@ -29,7 +30,7 @@ def setting(env: Env, uow: UnitOfWork, definition_id: int) -> Setting:
     cached = env.definitions.get(definition_id)
     if cached is None:
         row = uow.definitions.get(definition_id)
-        cached = (Power.from_dict(row.power), row.spec)
+        cached = (Power.from_dict(row.power), spec_objects(row.spec))
         env.definitions[definition_id] = cached
     return Setting(power=cached[0], spec=cached[1], calendar=env.calendar(), rules=env.rules)
 
@@ -38,7 +39,25 @@ def load(env: Env, uow: UnitOfWork, number: str | None = None, *, case_id: int |
          lock: bool = False) -> Case:
     case = (uow.cases.get(number, lock=lock) if number is not None
             else uow.cases.get_by_id(case_id or 0, lock=lock))
-    return case.attach(setting(env, uow, case.definition_id))
+    case.attach(setting(env, uow, case.definition_id))
+    # The live workflow this process last committed for the case, if it is still the stored one:
+    # taken out (never shared between two units of work) and used only on an exact match.
+    live = env.live.pop(case.id, None)
+    if live is not None and live[0] == case.live_key():
+        case.adopt_runtime(live[1])
+    return case
+
+
+def keep_live(env: Env, case: Case) -> None:
+    """After a commit: keep the case's workflow for the next unit of work in this process."""
+    runtime = case.loaded_runtime()
+    if runtime is not None and case.id is not None:
+        if len(env.live) >= LIVE_CACHE_SIZE:
+            env.live.pop(next(iter(env.live)))
+        env.live[case.id] = (case.live_key(), runtime)
+
+
+LIVE_CACHE_SIZE = 2_000
 
 
 def in_case(env: Env, number: str, now: datetime | None, fn: Callable[[Case, datetime], T],
@@ -50,6 +69,7 @@ def in_case(env: Env, number: str, now: datetime | None, fn: Callable[[Case, dat
         result = fn(case, at)
         uow.cases.save(case)
         uow.commit()
+    keep_live(env, case)
     return result
 
 
@@ -107,7 +127,8 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
         case.start(now=at, actor=actor, version=definition.version)
         uow.cases.save(case)
         uow.commit()
-        return case
+    keep_live(env, case)
+    return case
 
 
 def _start_of_day(env: Env, day: str) -> datetime:
@@ -166,29 +187,39 @@ def find_step(env: Env, task_ref: str) -> StepRecord:
         return uow.steps.get(task_ref)
 
 
+def in_step_case(env: Env, task_ref: str, now: datetime | None,
+                 fn: Callable[[Case, StepRecord, datetime], T]) -> T:
+    """Find a step by its id (or a unique prefix), load its case, run ``fn``, save, commit."""
+    at = env.now(now)
+    with env.uow() as uow:
+        step = uow.steps.get(task_ref)
+        case = load(env, uow, step.case_number)
+        result = fn(case, step, at)
+        uow.cases.save(case)
+        uow.commit()
+    keep_live(env, case)
+    return result
+
+
 def claim(env: Env, task_ref: str, *, user: str, now: datetime | None = None) -> StepRecord:
-    step = find_step(env, task_ref)
-    return in_case(env, step.case_number, now,
-                   lambda case, at: case.claim(step.id, now=at, user=user))
+    return in_step_case(env, task_ref, now,
+                        lambda case, step, at: case.claim(step.id, now=at, user=user))
 
 
 def release(env: Env, task_ref: str, *, user: str, reason: str = "",
             now: datetime | None = None) -> StepRecord:
     """Hand a claimed step back to its post (the holder, or a supervisor reassigning it)."""
-    step = find_step(env, task_ref)
-    return in_case(env, step.case_number, now,
-                   lambda case, at: case.release(step.id, now=at, user=user, reason=reason))
+    return in_step_case(env, task_ref, now, lambda case, step, at: case.release(
+        step.id, now=at, user=user, reason=reason))
 
 
 def complete_task(env: Env, task_ref: str, *, user: str, data: dict[str, Any] | None = None,
                   now: datetime | None = None) -> Case:
     """Complete a step with its form data. Exactly one of two people completing it wins."""
-    step = find_step(env, task_ref)
-
-    def run(case: Case, at: datetime) -> Case:
+    def run(case: Case, step: StepRecord, at: datetime) -> Case:
         case.complete(step.id, now=at, user=user, data=dict(data or {}))
         return case
-    return in_case(env, step.case_number, now, run)
+    return in_step_case(env, task_ref, now, run)
 
 
 def withdraw(env: Env, number: str, *, actor: str, reason: str = "",

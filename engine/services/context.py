@@ -24,6 +24,8 @@ class Env:
     rules: Rules = field(default_factory=Rules)
     # definition id → (Power, spec): versions never change once deployed
     definitions: dict[int, Any] = field(default_factory=dict)
+    # case id → (stored version and audit head, live workflow): see services.cases.load
+    live: dict[int, Any] = field(default_factory=dict)
 
     def now(self, at: datetime | None = None) -> datetime:
         """``at`` (time travel from the CLI's ``--now``) or the clock's time, always UTC."""

@@ -1,0 +1,56 @@
+"""Read models over the SQL tables (SQLAlchemy Core): one statement per question, no aggregate
+loaded. engine/read_models.py says what each one computes.
+
+``open_cases_by_definition`` counts on the case table alone, grouped by definition id, and
+reads only open cases through the partial index ``ix_cases_open_due`` (definition_id,
+promised_due, clock) WHERE state IN the open states (migration 0005): closed cases, most of the
+table, are never read. It does not join ``definitions``: ``power`` is a ``json`` column on
+PostgreSQL and reading a field of it re-parses the whole document on every row
+(PERFORMANCE-NOTES: 7.5 s on 1M cases); the service maps the few definition ids to units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adapters.sql import tables as t
+from engine.read_models import DECIDED_CLOCK, OPEN_STATES, DefinitionCounts
+
+
+def _constant(value: str) -> sa.ColumnElement[Any]:
+    """A string constant written into the SQL, not bound: the planners match a partial index's
+    WHERE against the query's own text (SQLite needs the same IN list; PostgreSQL must prove
+    it even for a generic plan, which psycopg may use once it prepares a repeated statement)."""
+    return sa.literal_column("'" + value.replace("'", "''") + "'")
+
+
+def _open_cases_statement() -> sa.Select[Any]:
+    c = t.cases.c
+    undecided = c.clock != _constant(DECIDED_CLOCK)
+    now, near_until = sa.bindparam("now", type_=t.UTCDateTime), sa.bindparam(
+        "near_until", type_=t.UTCDateTime)
+    overdue = sa.func.count().filter(undecided, c.promised_due <= now)
+    near = sa.func.count().filter(undecided, c.promised_due > now, c.promised_due <= near_until)
+    return (sa.select(c.definition_id, overdue.label("overdue"), near.label("near"),
+                      sa.func.count().label("open"))
+            .where(c.state.in_([_constant(s) for s in OPEN_STATES]))
+            .group_by(c.definition_id)
+            .order_by(c.definition_id))
+
+
+OPEN_CASES_BY_DEFINITION = _open_cases_statement()
+
+
+class SqlSupervisionReads:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def open_cases_by_definition(self, now: datetime,
+                                 near_until: datetime) -> list[DefinitionCounts]:
+        rows = self.conn.execute(OPEN_CASES_BY_DEFINITION, {"now": now, "near_until": near_until})
+        return [DefinitionCounts(int(r.definition_id), int(r.overdue), int(r.near), int(r.open))
+                for r in rows]

@@ -1,0 +1,79 @@
+"""Read models for supervisors (电子监察): ports and the frozen views services return.
+
+A read model answers one question in one query, without loading aggregates. The port says what
+the adapters (adapters/sql/read_models.py, adapters/memory.py) must compute; the views are what
+``engine.services.overview`` hands to the CLI and the web.
+
+Definitions used by every implementation of :class:`SupervisionReads`:
+
+* **open** — the case's state is one of :data:`OPEN_STATES` (收件, 受理, 补正中, 特别程序中);
+* **overdue** (超期) — open, the decision not yet made (clock not ``stopped``) and the promised
+  deadline reached: ``promised_due <= now``;
+* **near deadline** (临近) — open, the decision not yet made and the promised deadline within the
+  warning horizon: ``now < promised_due <= near_until``.
+
+A case whose clock is suspended (补正 during review, a special procedure) is neither decided nor
+closed, so it is counted too, against its stored promised deadline: that deadline moves only
+when the clock starts again (by the working days stopped), so while stopped such a case can
+show as overdue or near although its deadline will move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+OPEN_STATES: tuple[str, ...] = ("received", "accepted", "in_correction", "in_special")
+DECIDED_CLOCK = "stopped"  # ClockState.STOPPED: the decision is made (or the case closed)
+
+
+class DefinitionCounts(NamedTuple):
+    """Open cases of one definition version: (definition_id, overdue, near, open)."""
+
+    definition_id: int
+    overdue: int
+    near: int
+    open: int
+
+
+class SupervisionReads(Protocol):
+    """What the supervision dashboard reads (one query each)."""
+
+    def open_cases_by_definition(self, now: datetime,
+                                 near_until: datetime) -> list[DefinitionCounts]:
+        """Per definition with open cases: how many are overdue at ``now``, how many fall due
+        after ``now`` and no later than ``near_until``, and how many are open; by id."""
+
+
+class HasSupervisionReads(Protocol):
+    """A unit of work that carries the supervision read model (``uow.reads``)."""
+
+    reads: SupervisionReads
+
+
+@dataclass(frozen=True)
+class PowerOverview:
+    """One power's open cases (all its deployed versions together)."""
+
+    code: str
+    name: str
+    overdue: int
+    near_deadline: int
+    open: int
+
+
+@dataclass(frozen=True)
+class UnitOverview:
+    """One implementing unit (实施主体): its open cases, overdue and near their deadline, and
+    the same per power, most overdue first."""
+
+    unit: str
+    overdue: int
+    near_deadline: int
+    open: int
+    powers: tuple[PowerOverview, ...]
+
+
+__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "DefinitionCounts", "HasSupervisionReads",
+           "PowerOverview", "SupervisionReads", "UnitOverview"]
