@@ -108,9 +108,9 @@ def schema_problem(engine: Engine) -> str | None:
     return None
 
 
-def stored_schedules(env_uow: SqlUnitOfWork) -> dict[int, YearSchedule]:
-    with env_uow as uow:
-        rows = uow.calendar.years()
+def stored_schedules(engine: Engine) -> dict[int, YearSchedule]:
+    from adapters.sql.repositories import stored_calendar_years
+
     return {
         year: YearSchedule(
             year=year,
@@ -118,7 +118,7 @@ def stored_schedules(env_uow: SqlUnitOfWork) -> dict[int, YearSchedule]:
             workdays={date.fromisoformat(k): v for k, v in row["workdays"].items()},
             source=row["source"],
         )
-        for year, row in rows.items()
+        for year, row in stored_calendar_years(engine).items()
     }
 
 
@@ -129,7 +129,7 @@ def build_env(settings: Settings, clock: object | None = None) -> Env:
     def load() -> WorkingCalendar:
         schedules = schedules_from_chinese_calendar()
         try:
-            schedules.update(stored_schedules(SqlUnitOfWork(engine)))  # the database wins
+            schedules.update(stored_schedules(engine))  # the database wins
         except (sa_exc.OperationalError, sa_exc.ProgrammingError):
             pass  # the schema is not created yet (`sunshine db upgrade` comes first)
         # A year with no State Council schedule yet (the next one, every October to December) is

@@ -294,6 +294,20 @@ class MemoryCaseRepository(_Repo):
             rows = [c for c in rows if c.power_code == power_code]
         return [self._assemble(c) for c in rows[:limit]]
 
+    def summaries(self, *, state: str | None = None, power_code: str | None = None,
+                  limit: int = 200) -> list[dict[str, Any]]:
+        rows = sorted(self.tx.values("cases"), key=lambda c: c.id or 0, reverse=True)
+        if state:
+            rows = [c for c in rows if c.state.value == str(getattr(state, "value", state))]
+        if power_code:
+            rows = [c for c in rows if c.power_code == power_code]
+        return [{"number": c.number, "power_code": c.power_code, "applicant": c.applicant,
+                 "state": c.state, "received_at": c.received_at, "promised_day": c.promised_day,
+                 "result": c.result, "deemed": c.deemed} for c in rows[:limit]]
+
+    def numbers(self, ids: set[int]) -> dict[int, str]:
+        return {c.id: c.number for c in self.tx.values("cases") if c.id in ids}
+
     def open_numbers_due_from(self, day: dt.date) -> list[str]:
         found = {c.number for c in self.tx.values("cases") if c.state.is_open and any(
             d is not None and d.day >= day for d in (c.promised, c.statutory))}
@@ -473,6 +487,10 @@ class MemorySupervisionReads(_Repo):
             row[1] += bool(undecided and due is not None and at < due <= until)
             row[2] += 1
         return [DefinitionCounts(k, *v) for k, v in sorted(counts.items())]
+
+    def catalogue_entries(self, definition_ids: Any) -> dict[int, dict[str, Any]]:
+        rows = (self.tx.get("definitions", i) for i in definition_ids)
+        return {r["id"]: json.loads(r["power"]) for r in rows if r is not None}
 
 
 # -- unit of work ---------------------------------------------------------------------------------

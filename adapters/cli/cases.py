@@ -153,8 +153,9 @@ def case_show(ctx: Ctx, number: str, as_json: bool) -> None:
 @pass_ctx
 def case_list(ctx: Ctx, state: str | None, power: str | None, limit: int, as_json: bool) -> None:
     """List cases, newest first."""
-    with ctx.env.uow() as uow:
-        rows = uow.cases.list(state=state, power_code=power, limit=limit)
+    from engine.services.views import list_cases
+
+    rows = list_cases(ctx.env, state=state, power_code=power, limit=limit)
     if as_json:
         echo_json([{"number": c.number, "power": c.power_code, "applicant": c.applicant,
                     "state": c.state.value, "received_at": c.received_at.isoformat(),
@@ -286,10 +287,10 @@ def task() -> None:
 def task_list(ctx: Ctx, case_number: str | None, post: str | None, user: str | None,
               show_all: bool, as_json: bool) -> None:
     """List steps waiting to be done, oldest first."""
-    with ctx.env.uow() as uow:
-        case_id = uow.cases.get(case_number).id if case_number else None
-        rows = uow.steps.list(case_id=case_id, post=post, user=user,
-                              status=None if show_all else "ready")
+    from engine.services.views import list_tasks
+
+    rows = list_tasks(ctx.env, case_number=case_number, post=post, user=user,
+                      include_done=show_all)
     if as_json:
         echo_json([{"id": s.id, "case": s.case_number, "power": s.power_code, "name": s.name,
                     "post": s.post, "assignee": s.assignee, "status": s.status.value,
@@ -443,12 +444,11 @@ def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
 @pass_ctx
 def case_receipt(ctx: Ctx, number: str) -> None:
     """Print the receipt (受理通知书 / 收件回执) to hand to the applicant."""
-    from engine.catalogue import Power
     from engine.services.supervision import case_record
+    from engine.services.views import power_of_definition
 
     r = case_record(ctx.env, number)
-    with ctx.env.uow() as uow:
-        power = Power.from_dict(uow.definitions.get(r["definition_id"]).power)
+    power = power_of_definition(ctx.env, r["definition_id"])
     refused = r["state"] == "not_accepted"
     title = ("不予受理通知书" if refused else "受理通知书" if r["accepted_at"]
              else "补正材料通知书（一次性告知）" if r["supplement_notices"] else "收件回执")

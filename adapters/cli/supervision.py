@@ -63,13 +63,13 @@ def cards() -> None:
 @pass_ctx
 def cards_list(ctx: Ctx, kind: str | None, as_json: bool) -> None:
     """List cards, newest first."""
-    with ctx.env.uow() as uow:
-        rows = uow.cards.list(kind=kind)
-        numbers = {c.case_id: uow.cases.get_by_id(c.case_id).number for c in rows}
+    from engine.services.views import list_cards
+
+    rows = list_cards(ctx.env, kind=kind)
     if as_json:
-        echo_json([{"id": c.id, "case": numbers[c.case_id], "kind": c.kind.value,
+        echo_json([{"id": c.id, "case": number, "kind": c.kind.value,
                     "against": c.against, "post": c.post, "person": c.person,
-                    "issued_at": c.issued_at.isoformat(), "note": c.note} for c in rows])
+                    "issued_at": c.issued_at.isoformat(), "note": c.note} for c, number in rows])
         return
-    table([(c.id, numbers[c.case_id], c.kind.value, c.against, c.post or "", local(c.issued_at),
-            c.note[:40]) for c in rows], ["#", "办件编号", "牌", "对照", "岗位", "时间", "说明"])
+    table([(c.id, number, c.kind.value, c.against, c.post or "", local(c.issued_at),
+            c.note[:40]) for c, number in rows], ["#", "办件编号", "牌", "对照", "岗位", "时间", "说明"])

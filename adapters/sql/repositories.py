@@ -391,6 +391,25 @@ class SqlCaseRepository(_Repo):
             query = query.where(t.cases.c.power_code == power_code)
         return [self.get(n) for n in self.conn.execute(query).scalars()]
 
+    def summaries(self, *, state: str | None = None, power_code: str | None = None,
+                  limit: int = 200) -> list[dict[str, Any]]:
+        """The case list's columns, newest first (no case is loaded)."""
+        c = t.cases.c
+        query = sa.select(c.number, c.power_code, c.applicant, c.state, c.received_at,
+                          c.promised_day, c.result, c.deemed).order_by(c.id.desc()).limit(limit)
+        if state:
+            query = query.where(c.state == state)
+        if power_code:
+            query = query.where(c.power_code == power_code)
+        return [{**row._mapping, "state": CaseState(row.state)} for row in self.conn.execute(query)]
+
+    def numbers(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(sa.select(t.cases.c.id, t.cases.c.number).where(
+            t.cases.c.id.in_(sorted(ids))))
+        return {row.id: row.number for row in rows}
+
     def open_numbers_due_from(self, day: date) -> list[str]:
         """Open cases with a deadline (the case's or an open step's) on or after ``day``."""
         open_states = [s.value for s in CaseState if s.is_open]
@@ -574,3 +593,9 @@ class SqlFlagRepository(_Repo):
         rows = self.conn.execute(sa.select(t.applicant_flags).where(
             t.applicant_flags.c.applicant == applicant).order_by(t.applicant_flags.c.id))
         return [_build(ApplicantFlag, r, {}) for r in rows]
+
+
+def stored_calendar_years(engine: sa.Engine) -> dict[int, dict[str, Any]]:
+    """The imported calendar years, read before any unit of work opens (the composition root)."""
+    with engine.connect() as conn:
+        return SqlCalendarRepository(conn).years()
