@@ -20,9 +20,10 @@ show as overdue or near although its deadline will move.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 OPEN_STATES: tuple[str, ...] = ("received", "accepted", "in_correction", "in_special")
 DECIDED_CLOCK = "stopped"  # ClockState.STOPPED: the decision is made (or the case closed)
@@ -44,6 +45,10 @@ class SupervisionReads(Protocol):
                                  near_until: datetime) -> list[DefinitionCounts]:
         """Per definition with open cases: how many are overdue at ``now``, how many fall due
         after ``now`` and no later than ``near_until``, and how many are open; by id."""
+
+    def catalogue_entries(self, definition_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        """The catalogue entry (``Power.to_dict()``) of each of these definition versions, in
+        one query: neither the spec nor the BPMN is read."""
 
 
 class HasSupervisionReads(Protocol):

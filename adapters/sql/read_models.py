@@ -6,11 +6,15 @@ reads only open cases through the partial index ``ix_cases_open_due`` (definitio
 promised_due, clock) WHERE state IN the open states (migration 0005): closed cases, most of the
 table, are never read. It does not join ``definitions``: ``power`` is a ``json`` column on
 PostgreSQL and reading a field of it re-parses the whole document on every row
-(PERFORMANCE-NOTES: 7.5 s on 1M cases); the service maps the few definition ids to units.
+(PERFORMANCE-NOTES: 7.5 s on 1M cases); the service maps the few definition ids to units,
+reading their catalogue entries once (``catalogue_entries``: one query, the entries alone).
+On PostgreSQL the count is an index-only scan as long as the table's visibility map is kept
+up to date (autovacuum); bench/bench_overview.py measures it on 1,000,000 cases.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -54,3 +58,10 @@ class SqlSupervisionReads:
         rows = self.conn.execute(OPEN_CASES_BY_DEFINITION, {"now": now, "near_until": near_until})
         return [DefinitionCounts(int(r.definition_id), int(r.overdue), int(r.near), int(r.open))
                 for r in rows]
+
+    def catalogue_entries(self, definition_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        if not definition_ids:
+            return {}
+        d = t.definitions.c
+        rows = self.conn.execute(sa.select(d.id, d.power).where(d.id.in_(sorted(definition_ids))))
+        return {int(r.id): r.power for r in rows}
