@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUNSHINE := $(BIN)/sunshine
 DB ?= sqlite:///sunshine.db
 
-.PHONY: run test setup system-deps services lint clean site
+.PHONY: run test bench setup system-deps services lint clean site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ run: setup
 test: setup services
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+# Every speed target, one table (bench/README.md). `make bench BENCH_ARGS=--quick`: < 3 min.
+bench: $(VENV)/.installed services
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint:
 	$(BIN)/ruff check engine adapters tests
