@@ -274,6 +274,11 @@ class MemoryCaseRepository(_Repo):
         for attr, table in _PARTS:
             for rec in getattr(case, attr):
                 rec.case_id = case.id
+                if attr == "timers" and rec.status.value in ("fired", "cancelled"):
+                    if rec.id is not None:  # a spent due row is deleted, as in the database
+                        self.tx.tables["timers"].pop(rec.id, None)
+                        self.tx.dirty["timers"].add(rec.id)
+                    continue
                 if attr != "steps" and rec.id is None:
                     rec.id = self.tx.db.next_id(table)
                 self.tx.put(table, rec.id, _store(rec))
@@ -536,7 +541,10 @@ class MemoryUnitOfWork:
                                f"time; nothing was written — reload it and try again")
         for name, keys in tx.dirty.items():
             for key in keys:
-                self.db.tables[name][key] = tx.tables[name][key]
+                if key in tx.tables[name]:
+                    self.db.tables[name][key] = tx.tables[name][key]
+                else:  # deleted in this unit of work
+                    self.db.tables[name].pop(key, None)
         self.db.commits += 1
         self._begin()  # go on in a fresh transaction, as a connection does after COMMIT
 

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from _common import food_env, machine, pg_available, pg_url, pg_version, run_case_to_review, sqlite_url
 
+from adapters.sql import state_codec
 from engine.runtime import Runtime
 from engine.serialization import make_serializer
 
@@ -76,7 +77,7 @@ def measure(url: str, cases: int) -> dict[str, Any]:
     with engine.connect() as conn:
         blob = bytes(conn.execute(sa.text("SELECT workflow_state FROM cases WHERE id = :i"),
                                   {"i": first.id}).scalar_one())
-        state = json.loads(zlib.decompress(blob))
+        state = state_codec.decode(blob)
         out["state_compressed"] = len(blob)
         out["state_json"] = len(json.dumps(state, separators=(",", ":")).encode())
         out["state_tasks"] = len(state.get("tasks", {}))

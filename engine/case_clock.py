@@ -68,7 +68,7 @@ class ClockRules:
         self.data["forwarded_at"] = self.now.isoformat()
         if self.power.statutory_limit is not None:
             self.statutory = compute(self.calendar, self.now, self.power.statutory_limit,
-                                     "法定时限（上级机关）")
+                                     "法定时限")
         self.event("forwarded_to_higher_organ",
                    statutory_due=self.statutory.day.isoformat() if self.statutory else None)
         self.schedule_case_timers()

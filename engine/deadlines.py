@@ -49,20 +49,6 @@ class Deadline:
     days: int
     basis: str = ""
 
-    def as_json(self) -> dict[str, object]:
-        return {"day": self.day.isoformat(), "at": self.at.isoformat(),
-                "provisional": self.provisional, "start": self.start.isoformat(),
-                "days": self.days, "basis": self.basis}
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Deadline:
-        return cls(day=date.fromisoformat(str(data["day"])),
-                   at=datetime.fromisoformat(str(data["at"])),
-                   provisional=bool(data.get("provisional")),
-                   start=date.fromisoformat(str(data["start"])),
-                   days=int(data["days"]),  # type: ignore[call-overload]
-                   basis=str(data.get("basis") or ""))
-
 
 def compute(calendar: WorkingCalendar, start: datetime | date, days: int,
             basis: str = "") -> Deadline:

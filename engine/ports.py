@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from engine.case import Case
+from engine.read_models import SupervisionReads
 from engine.model import (
     ApplicantFlag,
     AuditEvent,
@@ -136,6 +137,7 @@ class UnitOfWork(Protocol):
     extensions: ExtensionRepository
     calendar: CalendarRepository
     flags: FlagRepository
+    reads: SupervisionReads
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

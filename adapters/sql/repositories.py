@@ -1,8 +1,9 @@
-"""Repositories over SQLAlchemy Core: records of engine/model.py in, records out.
+"""Repositories over SQLAlchemy Core: whole cases in and out, and the read models.
 
 Rows map to the dataclasses field by field (enums by value); a case's workflow state is stored
-zlib-compressed. ``CaseRepository.save`` is the optimistic lock: it updates only the version it
-loaded, and raises Conflict when someone else committed first.
+deflated against a preset dictionary (adapters/sql/state_codec.py). ``CaseRepository.save`` is
+the optimistic lock: it updates only the version it loaded, and raises Conflict when someone
+else committed first.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
-import json
-import zlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from adapters.sql import state_codec
 from adapters.sql import tables as t
 from engine.case import Case
 from engine.deadlines import Deadline
@@ -160,17 +160,21 @@ class SqlDefinitionRepository(_Repo):
             status=status))
 
 
-def _deadline_json(d: Deadline | None) -> dict[str, Any] | None:
-    return d.as_json() if d is not None else None
+def _deadline_json(d: Deadline | None) -> list[Any] | None:
+    """A deadline's basis as stored beside its instant and day columns: [start, days, provisional]
+    (the day and instant are the columns; kept small, it is on every case and step row)."""
+    return [d.start.isoformat(), d.days, d.provisional] if d is not None else None
 
 
-def _deadline_from(basis: Any, at: datetime | None, day: date | None) -> Deadline | None:
+def _deadline_from(basis: Any, at: datetime | None, day: date | None,
+                   what: str) -> Deadline | None:
     if at is None or day is None:
         return None
-    if basis:
-        return Deadline.from_json(basis)
+    if isinstance(basis, list):
+        return Deadline(day=day, at=at, provisional=bool(basis[2]),
+                        start=date.fromisoformat(basis[0]), days=int(basis[1]), basis=what)
     # stored before bases were kept: the day is known, how it was counted is not
-    return Deadline(day=day, at=at, provisional=False, start=day, days=-1)
+    return Deadline(day=day, at=at, provisional=False, start=day, days=-1, basis=what)
 
 
 _CASE_SKIP = ("promised", "statutory", "steps", "timers", "stops", "extensions", "cards",
@@ -190,8 +194,7 @@ def _case_values(case: Case) -> dict[str, Any]:
                    "statutory": _deadline_json(case.statutory)},
         parts={"stops": len(case.stops), "extensions": len(case.extensions),
                "cards": len(case.cards), "breaches": len(case.breaches)},
-        workflow_state=zlib.compress(
-            json.dumps(case.workflow_state, separators=(",", ":")).encode(), 6),
+        workflow_state=state_codec.encode(case.workflow_state),
         serializer_version=SERIALIZER_VERSION)
     return values
 
@@ -204,7 +207,8 @@ def _step_values(step: StepRecord) -> dict[str, Any]:
 
 def _step(row: Any) -> StepRecord:
     data = dict(row._mapping)
-    due = _deadline_from(data.pop("due_basis", None), data.pop("due_at"), data.pop("due_day"))
+    due = _deadline_from(data.pop("due_basis", None), data.pop("due_at"), data.pop("due_day"),
+                         "环节时限")
     data["status"] = TaskStatus(data["status"])
     return StepRecord(due=due, **data)
 
@@ -239,6 +243,7 @@ _UPDATE = {"step": t.steps.update().where(t.steps.c.id == sa.bindparam("_id")),
            "timer": _where_id(t.timers), "stop": _where_id(t.clock_stops),
            "ext": _where_id(t.extensions), "card": _where_id(t.cards),
            "breach": _where_id(t.breaches)}
+_DELETE_TIMER = t.timers.delete().where(t.timers.c.id == sa.bindparam("_id"))
 _NEWEST_TIMER_IDS = (sa.select(t.timers.c.id).where(t.timers.c.case_id == sa.bindparam("cid"))
                      .order_by(t.timers.c.id.desc()).limit(sa.bindparam("n")))
 _PART_TABLES = (("timer", "timers", None), ("stop", "stops", None), ("ext", "extensions", None),
@@ -270,12 +275,12 @@ class SqlCaseRepository(_Repo):
         if row is None:
             raise NotFound("no such case")
         data = dict(row._mapping)
-        state = json.loads(zlib.decompress(data.pop("workflow_state")))
+        state = state_codec.decode(data.pop("workflow_state"))
         bases = data.pop("deadlines") or {}
         promised = _deadline_from(bases.get("promised"), data.pop("promised_due"),
-                                  data.pop("promised_day"))
+                                  data.pop("promised_day"), "承诺时限")
         statutory = _deadline_from(bases.get("statutory"), data.pop("statutory_due"),
-                                   data.pop("statutory_day"))
+                                   data.pop("statutory_day"), "法定时限")
         for name in ("provisional", "serializer_version"):
             data.pop(name)
         counts = data.pop("parts") or {}  # a row written before parts were counted: read all
@@ -349,7 +354,8 @@ class SqlCaseRepository(_Repo):
             c.execute(_INSERT["step"], inserts)
         if updates:
             c.execute(_UPDATE["step"], updates)
-        fresh = [tm for tm in case.timers if tm.id is None]
+        fresh = [tm for tm in case.timers  # created and spent in one unit of work: never written
+                 if tm.id is None and tm.status.value not in ("fired", "cancelled")]
         if fresh:
             # Due rows come several at a time: one INSERT for all, then their ids in one read.
             # The case row is locked by this transaction's UPDATE, so no one else adds rows to
@@ -360,9 +366,15 @@ class SqlCaseRepository(_Repo):
             ids = list(c.execute(_NEWEST_TIMER_IDS, {"cid": cid, "n": len(fresh)}).scalars())
             for tm, new_id in zip(fresh, reversed(ids), strict=True):
                 tm.id = new_id
+        spent = [{"_id": tm.id} for tm in case.timers
+                 if tm.id is not None and tm.status.value in ("fired", "cancelled")]
+        if spent:  # a spent due row is deleted: its history is in the audit trail
+            c.execute(_DELETE_TIMER, spent)
         for kind, attr, dedupe in _PART_TABLES:
             updates = []
             for rec in getattr(case, attr):
+                if kind == "timer" and rec.status.value in ("fired", "cancelled"):
+                    continue
                 rec.case_id = cid
                 if rec.id is not None and before.get((kind, rec.id)) == rec:
                     continue

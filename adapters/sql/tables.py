@@ -123,7 +123,7 @@ steps = sa.Table(
     sa.Column("power_code", sa.String(36), nullable=False),
     sa.Column("spec_id", sa.String(200), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("post", sa.String(100), index=True),
+    sa.Column("post", sa.String(100)),
     sa.Column("role", sa.String(20)),
     sa.Column("department", sa.String(100)),
     sa.Column("ready_at", UTCDateTime, nullable=False),
@@ -132,13 +132,18 @@ steps = sa.Table(
     sa.Column("due_at", UTCDateTime),
     sa.Column("due_day", sa.Date),
     sa.Column("due_basis", sa.JSON),  # the due's basis (start, days, provisional)
-    sa.Column("status", sa.String(12), nullable=False, index=True),
-    sa.Column("assignee", sa.String(100), index=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("assignee", sa.String(100)),
     sa.Column("completed_at", UTCDateTime),
     sa.Column("completed_by", sa.String(100)),
     sa.Column("outcome", sa.String(20)),
     sa.Column("opinion", sa.Text),
     sa.Column("data", sa.JSON, nullable=False),
+    # the task list reads waiting steps only (0006)
+    sa.Index("ix_steps_ready_post", "post", sqlite_where=sa.text("status = 'ready'"),
+             postgresql_where=sa.text("status = 'ready'")),
+    sa.Index("ix_steps_ready_assignee", "assignee", sqlite_where=sa.text("status = 'ready'"),
+             postgresql_where=sa.text("status = 'ready'")),
 )
 
 timers = sa.Table(
@@ -149,7 +154,9 @@ timers = sa.Table(
     sa.Column("due_at", UTCDateTime, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("fired_at", UTCDateTime),
-    sa.Index("ix_timers_status_due", "status", "due_at", "id"),
+    # the sweep claims pending rows in due order (0006); spent rows are deleted
+    sa.Index("ix_timers_pending_due", "due_at", "id", sqlite_where=sa.text("status = 'pending'"),
+             postgresql_where=sa.text("status = 'pending'")),
 )
 
 audit_events = sa.Table(

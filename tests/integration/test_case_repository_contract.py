@@ -185,3 +185,16 @@ def test_a_case_keeps_its_deadline_bases(store: Env) -> None:
     assert dataclasses.asdict(case.promised)["start"] == dt.date(2026, 3, 2)
     assert (case.promised.days, case.statutory.days) == (10, 20)
     assert case.open_steps()[0].due.days == 4 and case.open_steps()[0].due.basis == "环节时限"
+
+
+def test_spent_due_rows_are_deleted_and_pending_ones_kept(store: Env) -> None:
+    number = cases.start_case(store, FOOD, "张三").number
+    with store.uow() as uow:
+        [notice] = [t for t in uow.timers.claim_due(local("2026-03-10T00:00"), 100)
+                    if t.kind == TimerKind.ACCEPTANCE_DUE]
+    cases.accept(store, number, actor="李窗口")  # the Art. 32 notice row is spent
+    with store.uow() as uow:
+        due = uow.timers.claim_due(local("2026-12-31T00:00"), 100)
+    assert notice.id not in {t.id for t in due}
+    assert {t.kind for t in due} >= {TimerKind.CASE_OVERDUE, TimerKind.STATUTORY_OVERDUE}
+    assert {t.id for t in cases.find_case(store, number).timers} == {t.id for t in due}

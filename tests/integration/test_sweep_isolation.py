@@ -33,7 +33,7 @@ def test_a_case_whose_record_cannot_be_loaded_is_set_aside_and_the_others_fire(
     good, broken, other = (_accepted(env, n) for n in ("甲", "乙", "丙"))
     with env.engine.begin() as conn:  # a damaged row, as a bad restore or a hand edit leaves it
         conn.execute(sa.text("UPDATE cases SET deadlines = :bad WHERE number = :n"),
-                     {"bad": '{"promised": {"day": "not a date"}}', "n": broken})
+                     {"bad": '{"promised": ["not a date", 10, false]}', "n": broken})
     report = sweep(env, clock.at.replace(month=4))
     assert _cards(env, good) > 0 and _cards(env, other) > 0
     assert report.errors and all(broken.split("-")[-1] not in e or "cannot be loaded" in e
