@@ -122,6 +122,13 @@ def stored_schedules(engine: Engine) -> dict[int, YearSchedule]:
     }
 
 
+def _estimate(year: int) -> YearSchedule | None:
+    try:
+        return estimated_schedule(year)
+    except (ImportError, CalendarError):
+        return None  # no estimate: CalendarYearMissing, or the weekends-only fallback
+
+
 def build_env(settings: Settings, clock: object | None = None) -> Env:
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     cache: dict[str, WorkingCalendar] = {}
@@ -133,17 +140,13 @@ def build_env(settings: Settings, clock: object | None = None) -> Env:
         except (sa_exc.OperationalError, sa_exc.ProgrammingError):
             pass  # the schema is not created yet (`sunshine db upgrade` comes first)
         # A year with no State Council schedule yet (the next one, every October to December) is
-        # counted provisionally on an estimate from the holiday law; the database and the real
-        # schedules always win. The weekends-only fallback stays the last resort beyond these.
-        if schedules:
-            for year in range(min(schedules), max(schedules) + 3):
-                if year not in schedules:
-                    try:
-                        schedules[year] = estimated_schedule(year)
-                    except (ImportError, CalendarError):
-                        pass  # no estimate: CalendarYearMissing, or the weekends-only fallback
+        # counted provisionally on an estimate from the holiday law, made when first needed; the
+        # database and the real schedules always win. The weekends-only fallback stays the last
+        # resort beyond these.
+        later = range(min(schedules), max(schedules) + 3) if schedules else range(0)
         return WorkingCalendar(schedules, fallback_weekends_only=settings.calendar_fallback,
-                               tz=ZoneInfo(settings.timezone))
+                               tz=ZoneInfo(settings.timezone), estimate=_estimate,
+                               estimate_years=later)
 
     def calendar() -> WorkingCalendar:
         # Loaded before any unit of work is open (SQLite allows one writer: a second

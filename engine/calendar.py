@@ -33,7 +33,7 @@ and every result that relied on it is marked provisional too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -115,19 +115,36 @@ class WorkingCalendar:
         *,
         fallback_weekends_only: bool = False,
         tz: dt.tzinfo = SHANGHAI,
+        estimate: Callable[[int], YearSchedule | None] | None = None,
+        estimate_years: Iterable[int] = (),
     ) -> None:
         for year, schedule in schedules.items():
             if schedule.year != year:
                 raise CalendarError(
                     f"calendar: the schedule filed under {year} is for {schedule.year}"
                 )
-        self._schedules: Mapping[int, YearSchedule] = MappingProxyType(dict(schedules))
+        self._schedules: dict[int, YearSchedule] = dict(schedules)
+        # Years counted on an estimate are estimated when first needed (estimating takes time
+        # most calls never need); ``estimate`` returns a provisional schedule, or None.
+        self._estimate = estimate
+        self._to_estimate = {y for y in estimate_years if y not in self._schedules}
         self.fallback_weekends_only = fallback_weekends_only
         self.tz = tz
+
+    def _get(self, year: int) -> YearSchedule | None:
+        found = self._schedules.get(year)
+        if found is None and year in self._to_estimate and self._estimate is not None:
+            self._to_estimate.discard(year)
+            estimated = self._estimate(year)
+            if estimated is not None:
+                self._schedules[year] = found = estimated
+        return found
 
     @property
     def years(self) -> tuple[int, ...]:
         """The years that have a schedule (State Council or estimated), ascending."""
+        for year in sorted(self._to_estimate):
+            self._get(year)
         return tuple(sorted(self._schedules))
 
     @property
@@ -137,12 +154,12 @@ class WorkingCalendar:
 
     def schedule(self, year: int) -> YearSchedule | None:
         """The schedule for ``year`` (maybe an estimate), or None when the year is not loaded."""
-        return self._schedules.get(year)
+        return self._get(year)
 
     def is_provisional(self, d: dt.date) -> bool:
         """True when ``d`` falls in a year with no State Council schedule (answers for it are
         estimates: the year has an estimated schedule, or none at all)."""
-        schedule = self._schedules.get(_as_date(d).year)
+        schedule = self._get(_as_date(d).year)
         return schedule is None or schedule.provisional
 
     def is_workday(self, d: dt.date) -> bool:
@@ -216,7 +233,7 @@ class WorkingCalendar:
         Provisional means the year has no State Council schedule: it is counted on an estimated
         schedule, or, failing that, on the weekends-only fallback.
         """
-        schedule = self._schedules.get(d.year)
+        schedule = self._schedules.get(d.year) or self._get(d.year)
         if schedule is None:
             if not self.fallback_weekends_only:
                 raise CalendarYearMissing(d.year)

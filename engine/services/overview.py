@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import cast
 
 from engine.catalogue import Power
 from engine.deadlines import compute
 from engine.errors import InvalidAction
-from engine.read_models import HasSupervisionReads, PowerOverview, SupervisionReads, UnitOverview
+from engine.read_models import PowerOverview, SupervisionReads, UnitOverview
 from engine.services.context import Env
 
 NEAR_DAYS = 3  # working days ahead that count as near the deadline (临近)
@@ -39,7 +38,7 @@ def overdue_by_unit(env: Env, *, now: datetime | None = None,
     at = env.now(now)
     near_until = near_horizon(env, at, near_days)  # the calendar before any unit of work
     with env.uow() as uow:
-        reads = cast(HasSupervisionReads, uow).reads
+        reads = uow.reads
         counts = reads.open_cases_by_definition(at, near_until)
         powers = _powers(env, reads, {row.definition_id for row in counts})
     per_power: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
