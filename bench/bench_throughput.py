@@ -227,18 +227,18 @@ class Attribution:
 
         import adapters.sql.repositories as repos
         import adapters.sql.uow as uow_mod
+        import engine.case as case_mod
         import engine.runtime as rt
-        import engine.services.casework as cw
 
         self.wrap(rt, "restore", "Spiff: restore workflow from spec + state dicts (from_dict)")
         self.wrap(rt, "state_to_dict", "Spiff: serialize the workflow state (to_dict)")
         self.wrap(rt, "new_workflow", "Spiff: new workflow from the spec dict (start)")
         self.wrap(rt.Runtime, "complete", "Spiff: run the task + engine steps")
         self.wrap(rt.Runtime, "_steps", "Spiff: run the task + engine steps")
-        self.wrap(cw, "next_event", "audit: event JSON + SHA-256 chain hash")
-        self.wrap(repos.SqlCaseRepository, "_values", "case state: json.dumps + zlib.compress")
-        self.wrap(repos.SqlCaseRepository, "_load", "case state: zlib.decompress + json.loads "
-                  "(+ case row mapping)")
+        self.wrap(case_mod, "next_event", "audit: event JSON + SHA-256 chain hash")
+        self.wrap(repos, "_case_values", "case row values: state json.dumps + deflate")
+        self.wrap(repos.SqlCaseRepository, "_load", "case load: case row, state inflate + "
+                  "json.loads, parts")
         self.wrap(repos.SqlDefinitionRepository, "get",
                   "definition row: decode the spec JSON (~9 KB) on every load")
         for cls_name in dir(repos):
@@ -246,7 +246,7 @@ class Attribution:
             if isinstance(cls, type) and cls_name.startswith("Sql") or cls_name == "_Repo":
                 for name, value in list(vars(cls).items()):
                     if callable(value) and not name.startswith("__") and name not in (
-                            "_values", "_load") and not (cls is repos.SqlDefinitionRepository
+                            "_load",) and not (cls is repos.SqlDefinitionRepository
                                                          and name == "get"):
                         self.wrap(cls, name, "repositories: build statements, map rows")
         self.wrap(sa_base.Connection, "execute",

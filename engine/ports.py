@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from engine.case import Case
-from engine.read_models import SupervisionReads
 from engine.model import (
     ApplicantFlag,
     AuditEvent,
@@ -23,6 +22,7 @@ from engine.model import (
     StepRecord,
     Timer,
 )
+from engine.read_models import SupervisionReads
 
 
 class Clock(Protocol):
