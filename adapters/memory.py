@@ -552,6 +552,9 @@ class MemoryUnitOfWork:
         self._require()
         self._begin()
 
+    def is_transient(self, err: BaseException) -> bool:
+        return False  # memory never goes away
+
     def _require(self) -> _Tx:
         if self._tx is None:
             raise RuntimeError("the unit of work is used outside its `with` block")

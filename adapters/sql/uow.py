@@ -83,3 +83,10 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._tx.rollback()
+
+    def is_transient(self, err: BaseException) -> bool:
+        """A lost or refused connection, a database shutting down or locked past the timeout:
+        the work can be retried later; it says nothing about the case being worked on."""
+        if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
+            return True
+        return isinstance(err, (sa.exc.OperationalError, sa.exc.InterfaceError))

@@ -89,6 +89,8 @@ def _fire_one(env: Env, at: datetime) -> tuple[str, bool] | None:
         except (KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as err:  # noqa: BLE001 - one broken case must not stop the rest
+            if uow.is_transient(err):
+                raise  # the database is away, not the case broken: the row stays pending
             uow.rollback()
             number = _set_aside(env, timer, at, _reason(err))
             raise TimerFailed(timer, _reason(err), number) from None

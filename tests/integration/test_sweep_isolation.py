@@ -75,3 +75,22 @@ def test_an_effect_that_fails_in_any_way_is_set_aside_and_the_others_fire(
     reasons = [e["payload"]["error"] for e in history if e["kind"] == "timer_failed"]
     assert reasons and type(error).__name__ in reasons[0]
     assert case_record(env, broken)["audit_chain"] == "intact"
+
+
+def test_a_database_that_goes_away_mid_sweep_sets_nothing_aside(
+        env, clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    number = _accepted(env, "甲")
+    real_fire = Case.fire
+    lost = sa.exc.OperationalError("UPDATE cases …", {}, ConnectionError("server closed the connection"))
+
+    def fire(self: Case, timer, *, now):  # noqa: ANN001, ANN202
+        raise lost
+
+    monkeypatch.setattr(Case, "fire", fire)
+    with pytest.raises(sa.exc.OperationalError):
+        sweep(env, clock.at.replace(month=4))
+    with env.uow() as uow:
+        assert uow.timers.failed() == []  # not the case's fault: nothing set aside
+    monkeypatch.setattr(Case, "fire", real_fire)
+    assert sweep(env, clock.at.replace(month=4)).errors == []  # the next sweep fires them
+    assert _cards(env, number) > 0
