@@ -18,7 +18,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.audit import next_event
 from engine.calendar import WorkingCalendar
@@ -43,7 +43,9 @@ from engine.model import (
     Timer,
     TimerKind,
 )
-from engine.runtime import Runtime
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the window
 
@@ -171,6 +173,8 @@ class Case(ClockRules, SupervisionRules):
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
+            from engine.runtime import Runtime  # SpiffWorkflow: loaded when a workflow is needed
+
             self._runtime = Runtime.load(self.workflow_state, self.setting.spec)
         return self._runtime
 
@@ -243,6 +247,8 @@ class Case(ClockRules, SupervisionRules):
         self.event("received", power=self.power.code, power_name=self.power.name,
                    version=version, applicant=self.applicant, channel=self.channel, data=data,
                    renewal_deemable=self.data.get("renewal_deemable"))
+        from engine.runtime import Runtime
+
         self._runtime = Runtime.start(self.setting.spec, data)
         self.sync()
         if self.state.is_open and self.open_step_with_role("acceptance"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -43,7 +44,6 @@ from engine.model import (
     TimerKind,
     TimerStatus,
 )
-from engine.serialization import SERIALIZER_VERSION
 
 R = TypeVar("R")
 _ENUMS: dict[str, type[enum.Enum]] = {
@@ -182,6 +182,14 @@ _CASE_SKIP = ("promised", "statutory", "steps", "timers", "stops", "extensions",
 _CASE_FIELDS = [f.name for f in dataclasses.fields(Case) if f.name not in _CASE_SKIP]
 
 
+@functools.cache
+def _serializer_version() -> str:
+    # engine.serialization loads SpiffWorkflow's serializer: not for verbs that only read
+    from engine.serialization import SERIALIZER_VERSION
+
+    return SERIALIZER_VERSION
+
+
 def _case_values(case: Case) -> dict[str, Any]:
     values = {name: getattr(case, name) for name in _CASE_FIELDS}
     for name in ("state", "clock"):
@@ -195,7 +203,7 @@ def _case_values(case: Case) -> dict[str, Any]:
         parts={"stops": len(case.stops), "extensions": len(case.extensions),
                "cards": len(case.cards), "breaches": len(case.breaches)},
         workflow_state=state_codec.encode(case.workflow_state),
-        serializer_version=SERIALIZER_VERSION)
+        serializer_version=_serializer_version())
     return values
 
 

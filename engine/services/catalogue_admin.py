@@ -7,11 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalogue import Power
-from engine.definitions import load_definitions
 from engine.errors import LintFailed, NotFound
-from engine.lint import Finding, duplicate_codes, lint_bytes
 from engine.services.context import Env
-from engine.xmlsafe import read_bpmn_file
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,12 @@ class Deployed:
 def deploy(env: Env, paths: list[str], *, actor: str = "designer",
            now: datetime | None = None) -> list[Deployed]:
     """Lint and deploy files as one transaction: all of them, or none if any has an error."""
+    # Parsing BPMN needs SpiffWorkflow's parser and lxml: loaded only by the verbs that parse
+    # (listing the catalogue is a CLI verb that should answer at once).
+    from engine.definitions import load_definitions
+    from engine.lint import Finding, duplicate_codes, lint_bytes
+    from engine.xmlsafe import read_bpmn_file
+
     at = env.now(now)
     findings: list[Finding] = []
     loaded = []
