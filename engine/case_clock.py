@@ -34,7 +34,6 @@ from engine.model import (
     ClockStop,
     Extension,
     StepRecord,
-    TaskStatus,
     TimerKind,
     TimerStatus,
 )
@@ -371,7 +370,7 @@ class ClockRules:
             raise InvalidAction(
                 f"the licence expired on {self.calendar.local_date(expires_at - timedelta(seconds=1))}"
                 f", before this application; an expired licence cannot be renewed (ALL Art. 50) — "
-                f"apply for a new licence instead")
+                f"apply for a new licence instead", field="licence_expires")
         latest = expires_at - timedelta(days=self.rules.renewal_notice_days)
         self.data["renewal_deemable"] = self.received_at <= latest
 
@@ -394,19 +393,24 @@ class ClockRules:
             if new != old:
                 setattr(self, attr, new)
                 changes[attr] = [old.day.isoformat(), new.day.isoformat()]
+        moved_steps = []
         for row in self.open_steps():
             if row.due is not None:
                 new = recompute(self.calendar, row.due)
                 if new != row.due:
                     changes[f"step:{row.name}"] = [row.due.day.isoformat(), new.day.isoformat()]
                     row.due = new
+                    moved_steps.append(row)
         if not changes:
             return False
-        if self.clock != ClockState.STOPPED:
-            self.reschedule_all()
+        # The due rows follow the dates; after the decision the case's own rows stay cancelled
+        # (its clock has stopped) and only the open steps' rows move.
+        if self.clock != ClockState.STOPPED and ("promised" in changes or "statutory" in changes):
+            self.schedule_case_timers()
+        for row in moved_steps:
+            self.cancel_timers(task_id=row.id)
+            self.schedule_step_timers(row)
         self.event("deadlines_recomputed", why=why, changes=changes,
                    provisional=self.provisional)
         return True
 
-    def _open_rows(self: Case) -> list[StepRecord]:
-        return [s for s in self.steps if s.status == TaskStatus.READY]

@@ -54,6 +54,7 @@ FIELD_OPTIONS = {
     "missing": "pass --missing NAME once per material",
     "commitment_signed": "pass --commitment-signed once it is signed",
     "expected_days": "pass --expected-days N",
+    "licence_expires": "pass --data licence_expires=YYYY-MM-DD (the date on the current licence)",
     "assignee": "the holder (or their leader) hands it back with `sunshine task release TASK --as NAME`",
 }
 

@@ -114,7 +114,7 @@ def start_case(env: Env, power_code: str, applicant: str, data: dict[str, Any] |
         if power.kind == "power" and power.renewal and "licence_expires" not in data:
             raise InvalidAction(
                 f"{power.name} is a renewal: give the current licence's expiry date as the field "
-                f"licence_expires = YYYY-MM-DD (ALL Art. 50)")
+                f"licence_expires = YYYY-MM-DD (ALL Art. 50)", field="licence_expires")
         expires = (end_of_day(where.calendar, str(data["licence_expires"]))
                    if "licence_expires" in data else None)
         year = where.calendar.local_date(at).year
