@@ -249,6 +249,11 @@ class MemoryCaseRepository(_Repo):
             raise NotFound("no such case")
         return self._assemble(row)
 
+    def get_by_step(self, task_ref: str) -> tuple[Case, StepRecord]:
+        step = MemoryStepRepository(self.tx).get(task_ref)
+        case = self.get_by_id(step.case_id)
+        return case, case.step(step.id)
+
     def save(self, case: Case) -> None:
         """The optimistic lock: only the version loaded may be updated, and only if no one else
         committed a newer one meanwhile (first committer wins, as ``UPDATE … WHERE version``)."""

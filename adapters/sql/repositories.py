@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql import state_codec
+from adapters.sql import pg_path, state_codec
 from adapters.sql import tables as t
 from engine.case import Case
 from engine.deadlines import Deadline
@@ -275,14 +275,30 @@ class SqlCaseRepository(_Repo):
         _snapshot(case)
         return case
 
-    def _load(self, query: Any, key: Any, lock: bool) -> Case:
+    def __init__(self, conn: Connection, plans: list[Any] | None = None) -> None:
+        super().__init__(conn)
+        self.plans = plans  # PostgreSQL: writes planned by save, sent by the unit of work
+
+    def _load(self, query: Any, key: Any, lock: bool, by: str = "") -> Case:
+        if self.pg and by and not lock:
+            self._flush()
+            found = pg_path.load_row(self.conn, by, key)
+            if found is None:
+                raise NotFound("no such case")
+            parts = {name: found.pop(f"_{name}") for name in
+                     ("steps", "timers", "clock_stops", "extensions", "cards", "breaches")}
+            return self._assemble(found, lambda name, _query: parts[name])
         if lock and self.pg:
             query = query.with_for_update()
-        c = self.conn
-        row = c.execute(query, {"key": key}).first()
+        row = self.conn.execute(query, {"key": key}).first()
         if row is None:
             raise NotFound("no such case")
-        data = dict(row._mapping)
+        queries = {"steps": _STEPS, "timers": _TIMERS, "clock_stops": _STOPS,
+                   "extensions": _EXTENSIONS, "cards": _CARDS, "breaches": _BREACHES}
+        return self._assemble(dict(row._mapping), lambda name, cid: list(
+            self.conn.execute(queries[name], cid)))
+
+    def _assemble(self, data: dict[str, Any], rows: Any) -> Case:
         state = state_codec.decode(data.pop("workflow_state"))
         bases = data.pop("deadlines") or {}
         promised = _deadline_from(bases.get("promised"), data.pop("promised_due"),
@@ -299,35 +315,59 @@ class SqlCaseRepository(_Repo):
         data["state"], data["clock"] = CaseState(data["state"]), ClockState(data["clock"])
         case = Case(promised=promised, statutory=statutory, workflow_state=state, **data)
         cid = {"cid": case.id}
-        case.steps = [_step(r) for r in c.execute(_STEPS, cid)]
-        case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in c.execute(_TIMERS, cid)]
+        case.steps = [_step(r) for r in rows("steps", cid)]
+        case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in rows("timers", cid)]
         if has("stops"):
-            case.stops = [_build(ClockStop, r, {}) for r in c.execute(_STOPS, cid)]
+            case.stops = [_build(ClockStop, r, {}) for r in rows("clock_stops", cid)]
         if has("extensions"):
-            case.extensions = [_build(Extension, r, {}) for r in c.execute(_EXTENSIONS, cid)]
+            case.extensions = [_build(Extension, r, {}) for r in rows("extensions", cid)]
         if has("cards"):
             case.cards = [_build(Card, r, _CARD_ENUMS, skip=("dedupe",))
-                          for r in c.execute(_CARDS, cid)]
+                          for r in rows("cards", cid)]
         if has("breaches"):
             case.breaches = [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",))
-                             for r in c.execute(_BREACHES, cid)]
+                             for r in rows("breaches", cid)]
         _snapshot(case)
         return case
 
     def get(self, number: str, *, lock: bool = False) -> Case:
         try:
-            return self._load(_CASE_BY_NUMBER, number, lock)
+            return self._load(_CASE_BY_NUMBER, number, lock, "number")
         except NotFound:
             raise NotFound(f"no case {number} — check the number on the receipt") from None
 
     def get_by_id(self, case_id: int, *, lock: bool = False) -> Case:
-        return self._load(_CASE_BY_ID, case_id, lock)
+        return self._load(_CASE_BY_ID, case_id, lock, "id")
+
+    def get_by_step(self, task_ref: str) -> tuple[Case, StepRecord]:
+        """The case a step belongs to, and the step, by its id or a unique prefix of it (as the
+        task list prints it). On PostgreSQL an exact id is one statement."""
+        ref = task_ref.strip()
+        case = None
+        if self.pg:
+            try:
+                case = self._load(_CASE_BY_ID, ref, False, "step")
+            except NotFound:
+                case = None
+        if case is None:
+            step = SqlStepRepository(self.conn).get(ref)
+            case = self.get_by_id(step.case_id)
+            ref = step.id
+        return case, case.step(ref)
+
+    def _flush(self) -> None:
+        if self.plans:
+            plans, self.plans[:] = list(self.plans), []
+            pg_path.run_plans(self.conn, plans, commit=False)
 
     def save(self, case: Case) -> None:
         case.flush_workflow()
         values = _case_values(case)
         values["version"] = case.version + 1
         values["_id"], values["_version"] = case.id, case.version
+        if self.pg and self.plans is not None:
+            self.plans.append(self._plan(case, values))
+            return
         try:
             result = self.conn.execute(_UPDATE_CASE, values)
         except sa.exc.StatementError as err:
@@ -345,6 +385,57 @@ class SqlCaseRepository(_Repo):
         case.version += 1
         case.saved()
         _snapshot(case)
+
+    def _plan(self, case: Case, values: dict[str, Any]) -> pg_path.WritePlan:
+        """The same writes as ``_write_parts``, planned to go with the COMMIT (PostgreSQL)."""
+        plan = pg_path.WritePlan(case_number=case.number)
+        plan.check_version(values)
+        cid = case.id or 0
+        before = case.__dict__.get("_loaded", {})
+        inserts, updates = [], []
+        for step in case.steps:
+            step.case_id = cid
+            old = before.get(("step", step.id))
+            if old is None:
+                inserts.append(_step_values(step))
+            elif old != step:
+                updates.append({**_step_values(step), "_id": step.id})
+        plan.many(t.steps, inserts)
+        plan.many(t.steps, updates, update=True)
+        spent = [{"_id": tm.id} for tm in case.timers
+                 if tm.id is not None and tm.status.value in ("fired", "cancelled")]
+        plan.delete(t.timers, spent)
+        for kind, attr, dedupe in (("timer", "timers", None),) + _PART_TABLES[1:]:
+            table = {"timer": t.timers, "stop": t.clock_stops, "ext": t.extensions,
+                     "card": t.cards, "breach": t.breaches}[kind]
+            changed = []
+            for rec in getattr(case, attr):
+                rec.case_id = cid
+                if kind == "timer" and rec.status.value in ("fired", "cancelled"):
+                    continue
+                if rec.id is not None and before.get((kind, rec.id)) == rec:
+                    continue
+                row = _row(rec, skip=("id",))
+                if dedupe == "card":
+                    row["dedupe"] = _card_dedupe(rec)
+                elif dedupe == "breach":
+                    row["dedupe"] = _breach_dedupe(rec)
+                if rec.id is None:
+                    plan.insert_returning(table, row, rec)
+                else:
+                    changed.append({**row, "_id": rec.id})
+            plan.many(table, changed, update=True)
+        plan.many(t.audit_events, [{**_row(e), "case_id": cid} for e in case.new_events])
+        for flag in case.new_flags:
+            plan.insert_returning(t.applicant_flags, _row(flag, skip=("id",)), flag)
+
+        def done() -> None:
+            case.version += 1
+            case.saved()
+            _snapshot(case)
+
+        plan.after.append(done)
+        return plan
 
     def _write_parts(self, case: Case) -> None:
         c, cid = self.conn, case.id or 0

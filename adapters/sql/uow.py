@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from adapters.sql import pg_path
 from adapters.sql import repositories as r
 from adapters.sql.read_models import SqlSupervisionReads
+from engine.errors import Conflict
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", echo: bool = False) -> Engine:
@@ -41,7 +43,23 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", echo: bool = Fa
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every unit of work. A connection that died while
+    # pooled fails its first statement; SQLAlchemy then drops the pool's stale connections, the
+    # unit of work fails whole (nothing half-written) and the sweep leaves its row pending.
+    return sa.create_engine(url, echo=echo, pool_pre_ping=False)
+
+
+def _translate(err: Exception, plans: list[Any]) -> Exception:
+    """A write pipeline's errors in the engine's terms: the version check's division by zero and
+    a duplicate key are someone else's change (Conflict); data no column can hold stays what it
+    is (TypeError, ValueError)."""
+    import psycopg
+
+    number = plans[0].case_number if plans else "?"
+    if isinstance(err, (psycopg.errors.DivisionByZero, psycopg.errors.UniqueViolation)):
+        return Conflict(f"case {number} was changed by someone else at the same time; nothing "
+                        f"was written — reload it and try again")
+    return err
 
 
 class SqlUnitOfWork:
@@ -56,7 +74,8 @@ class SqlUnitOfWork:
         self._tx = self.conn.begin()
         c = self.conn
         self.definitions = r.SqlDefinitionRepository(c)
-        self.cases = r.SqlCaseRepository(c)
+        self._plans: list[Any] = []  # PostgreSQL: planned writes, sent with the COMMIT
+        self.cases = r.SqlCaseRepository(c, self._plans)
         self.steps = r.SqlStepRepository(c)
         self.timers = r.SqlTimerRepository(c)
         self.audit = r.SqlAuditRepository(c)
@@ -79,7 +98,14 @@ class SqlUnitOfWork:
             self.conn = None
 
     def commit(self) -> None:
-        self._tx.commit()
+        if self._plans:
+            plans, self._plans[:] = list(self._plans), []
+            assert self.conn is not None
+            try:
+                pg_path.run_plans(self.conn, plans, commit=True)
+            except Exception as err:
+                raise _translate(err, plans) from None
+        self._tx.commit()  # after the pipeline's COMMIT the driver has nothing left to send
 
     def rollback(self) -> None:
         self._tx.rollback()

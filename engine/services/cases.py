@@ -39,6 +39,11 @@ def load(env: Env, uow: UnitOfWork, number: str | None = None, *, case_id: int |
          lock: bool = False) -> Case:
     case = (uow.cases.get(number, lock=lock) if number is not None
             else uow.cases.get_by_id(case_id or 0, lock=lock))
+    return prepare(env, uow, case)
+
+
+def prepare(env: Env, uow: UnitOfWork, case: Case) -> Case:
+    """Give a loaded case its setting, and its live workflow when it is exactly the stored one."""
     case.attach(setting(env, uow, case.definition_id))
     # The live workflow this process last committed for the case, if it is still the stored one:
     # taken out (never shared between two units of work) and used only on an exact match.
@@ -192,8 +197,8 @@ def in_step_case(env: Env, task_ref: str, now: datetime | None,
     """Find a step by its id (or a unique prefix), load its case, run ``fn``, save, commit."""
     at = env.now(now)
     with env.uow() as uow:
-        step = uow.steps.get(task_ref)
-        case = load(env, uow, step.case_number)
+        case, step = uow.cases.get_by_step(task_ref)
+        prepare(env, uow, case)
         result = fn(case, step, at)
         uow.cases.save(case)
         uow.commit()

@@ -84,6 +84,7 @@ def _fire_one(env: Env, at: datetime) -> tuple[str, bool] | None:
             case = load(env, uow, case_id=timer.case_id, lock=True)
             fired = case.fire(timer, now=at)
             uow.cases.save(case)
+            uow.commit()  # inside: a store may only find the data unstorable when it writes
         except Conflict:
             raise
         except (KeyboardInterrupt, GeneratorExit):
@@ -94,7 +95,6 @@ def _fire_one(env: Env, at: datetime) -> tuple[str, bool] | None:
             uow.rollback()
             number = _set_aside(env, timer, at, _reason(err))
             raise TimerFailed(timer, _reason(err), number) from None
-        uow.commit()
         return timer.kind.value, fired
 
 

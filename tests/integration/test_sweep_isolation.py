@@ -94,3 +94,24 @@ def test_a_database_that_goes_away_mid_sweep_sets_nothing_aside(
     monkeypatch.setattr(Case, "fire", real_fire)
     assert sweep(env, clock.at.replace(month=4)).errors == []  # the next sweep fires them
     assert _cards(env, number) > 0
+
+
+def test_an_effect_that_leaves_unstorable_data_is_set_aside_and_the_others_fire(
+        env, clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The store may find the data unstorable only when it writes (PostgreSQL sends the writes
+    with the COMMIT): still this case alone is set aside."""
+    good, broken = _accepted(env, "甲"), _accepted(env, "乙")
+    real_fire = Case.fire
+
+    def fire(self: Case, timer, *, now):  # noqa: ANN001, ANN202
+        fired = real_fire(self, timer, now=now)
+        if self.number == broken:
+            self.data["note"] = {"a set", "cannot be JSON"}  # as a careless script might
+        return fired
+
+    monkeypatch.setattr(Case, "fire", fire)
+    report = sweep(env, clock.at.replace(month=4))
+    assert _cards(env, good) > 0
+    assert report.errors and all(broken in e for e in report.errors)
+    assert "TypeError" in report.errors[0]
+    assert cases.find_case(env, broken).cards == []
