@@ -179,8 +179,8 @@ def case_accept(ctx: Ctx, number: str, actor: str, note: str, data: tuple[str, .
     from engine.services import cases as svc
 
     c = svc.accept(ctx.env, number, actor=actor, note=note, data=parse_data(data), now=ctx.now)
-    click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {c.promised_day}, "
-               f"法定 statutory by {c.statutory_day or '无'}")
+    click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {_promised(c)}, "
+               f"法定 statutory by {_statutory(c)}")
 
 
 @case.command("refuse")
@@ -227,7 +227,7 @@ def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
         click.echo(f"{c.number} 材料已补齐 supplemented; back to the acceptance check")
     else:
         click.echo(f"{c.number} 材料已补齐 supplemented; clock running again, promised by "
-                   f"{c.promised_day}, statutory by {c.statutory_day or '无'}")
+                   f"{_promised(c)}, statutory by {_statutory(c)}")
 
 
 @case.command("cancel")
@@ -268,8 +268,8 @@ def case_resume(ctx: Ctx, number: str, actor: str, result: str | None) -> None:
     from engine.services import cases as svc
 
     c = svc.resume(ctx.env, number, actor=actor, result=result, now=ctx.now)
-    click.echo(f"{c.number} 恢复计时 clock resumed; promised by {c.promised_day}, "
-               f"statutory by {c.statutory_day or '无'}")
+    click.echo(f"{c.number} 恢复计时 clock resumed; promised by {_promised(c)}, "
+               f"statutory by {_statutory(c)}")
 
 
 @cli.group()
@@ -363,8 +363,8 @@ def case_extend_decide(ctx: Ctx, number: str, by: str, approve: bool, reason: st
     ext = handling.decide_extension(ctx.env, number, approve=approve, by=by, reason=reason,
                                     now=ctx.now)
     c = svc.find_case(ctx.env, number)
-    click.echo(f"{number} extension {ext.decision}; statutory by {c.statutory_day}, "
-               f"promised by {c.promised_day}")
+    click.echo(f"{number} extension {ext.decision}; statutory by {_statutory(c)}, "
+               f"promised by {_promised(c)}")
 
 
 @case.group("special")
@@ -403,8 +403,22 @@ def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
 
     handling.end_special(ctx.env, number, actor=actor, result=result, now=ctx.now)
     c = svc.find_case(ctx.env, number)
-    click.echo(f"{number} 特别程序结束 ended; promised by {c.promised_day}, "
-               f"statutory by {c.statutory_day or '无'}")
+    click.echo(f"{number} 特别程序结束 ended; promised by {_promised(c)}, "
+               f"statutory by {_statutory(c)}")
+
+
+def _mark(day: object, deadline: object) -> str:
+    """A date as the clerk reads it aloud: （暂定） when counted over a year with no schedule."""
+    return f"{day}（暂定）" if getattr(deadline, "provisional", False) else str(day)
+
+
+def _promised(c: object) -> str:
+    return _mark(getattr(c, "promised_day", None), getattr(c, "promised", None))
+
+
+def _statutory(c: object) -> str:
+    day = getattr(c, "statutory_day", None)
+    return _mark(day, getattr(c, "statutory", None)) if day else "无"
 
 
 @case.command("accept-gaps")
@@ -423,8 +437,8 @@ def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...]
     w = handling.accept_with_gaps(ctx.env, number, actor=actor, missing=list(missing),
                                   commitment_signed=commitment_signed, makeup_days=makeup_days,
                                   now=ctx.now)
-    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.case.data['gaps']['due_at'])}, "
-               f"promised by {w.case.promised_day}")
+    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.data['gaps']['due_at'])}, "
+               f"promised by {_promised(w)}")
 
 
 @case.command("gaps-made-up")
@@ -474,7 +488,8 @@ def case_receipt(ctx: Ctx, number: str) -> None:
             click.echo(f"容缺受理：以下材料须于 {_last_day(r['gaps']['due_at'])} 前补齐，逾期未补齐的终止办理："
                        + "、".join(r["gaps"]["items"]))
         if r["provisional_deadlines"]:
-            click.echo("（注：所涉年度的节假日安排尚未公布，以上时限按双休日推算，仅供参考）")
+            click.echo("（注：所涉年度的国务院节假日安排尚未公布，以上时限按《全国年节及纪念日放假办法》"
+                       "估算，仅供参考；安排公布并导入后，时限将重新计算，以重新计算后的为准）")
     elif r["supplement_notices"]:
         last = r["supplement_notices"][-1]
         click.echo("请一次性补正以下材料：" + "、".join(last["items"]))

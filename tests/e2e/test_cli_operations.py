@@ -100,3 +100,29 @@ def test_a_decision_step_without_a_decision_says_what_to_pass(run_cli, sqlite_ur
                               "--json").out)[0]["id"]
     r = run_cli("--db", sqlite_url, "--now", T, "task", "complete", task, "--as", "李")
     assert r.code != 0 and "decision=approve" in r.err
+
+
+def test_accept_with_gaps_prints_the_make_up_day_and_the_promised_deadline(run_cli, sqlite_url):
+    _setup(run_cli, sqlite_url)
+    number = run_cli("--db", sqlite_url, "--now", "2026-03-04T09:00", "case", "start",
+                     "XK-SPJY-001", "--applicant", "赵七").out.strip()
+    r = run_cli("--db", sqlite_url, "--now", "2026-03-05T09:00", "case", "accept-gaps", number,
+                "--as", "王窗口", "--missing", "从业人员健康证明", "--commitment-signed",
+                "--makeup-days", "3")
+    assert r.code == 0, r.err
+    assert "make up by 2026-03-10" in r.out and "promised by 2026-03-19" in r.out
+    record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
+    assert record["gaps"]["items"] == ["从业人员健康证明"] and record["state"] == "accepted"
+
+
+def test_a_date_counted_on_an_estimated_year_is_marked_provisional_where_the_clerk_reads_it(
+        run_cli, sqlite_url):
+    _setup(run_cli, sqlite_url)
+    number = run_cli("--db", sqlite_url, "--now", "2026-12-18T09:00", "case", "start",
+                     "XK-SPJY-001", "--applicant", "蒋十四").out.strip()
+    r = run_cli("--db", sqlite_url, "--now", "2026-12-21T09:10", "case", "accept", number,
+                "--as", "王窗口")
+    assert r.code == 0, r.err
+    assert "promised by 2027-01-05（暂定）" in r.out and "statutory by 2027-01-19（暂定）" in r.out
+    receipt = run_cli("--db", sqlite_url, "--now", "2026-12-21T09:12", "case", "receipt", number)
+    assert receipt.code == 0 and "估算" in receipt.out and "重新计算" in receipt.out
