@@ -278,9 +278,10 @@ def missing_schedule_warning(calendar: WorkingCalendar, today: dt.date) -> str |
         lines.append(
             f"工作日历提醒：{year}年国务院节假日安排尚未导入，{how}。国务院办公厅通知发布后"
             f"（通常在{year - 1}年11月），请管理员立即将该年的放假日期和调休上班日期导入工作日历；"
-            f"导入后，暂定时限须重新计算。"
+            f"导入时，在办案件的暂定时限将按正式安排自动重新计算。"
             f" (Calendar warning: the State Council holiday schedule for {year} is not loaded; "
-            f"{how_en}. Import it as soon as the notice is published.)"
+            f"{how_en}. Import it as soon as the notice is published; running cases' provisional "
+            f"deadlines are recounted on it when it is imported.)"
         )
     return "\n".join(lines) or None
 
