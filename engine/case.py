@@ -26,7 +26,7 @@ from engine.case_clock import ClockRules
 from engine.case_supervision import SupervisionRules
 from engine.catalogue import Power
 from engine.deadlines import compute
-from engine.errors import Conflict, InvalidAction
+from engine.errors import Conflict, InvalidAction, ScriptError
 from engine.model import (
     RESULT_TO_STATE,
     ApplicantFlag,
@@ -200,9 +200,20 @@ class Case(ClockRules, SupervisionRules):
         self.steps.sort(key=lambda s: (s.ready_at, s.id))  # the order a load gives
 
     def flush_workflow(self) -> None:
-        """Serialize the workflow into ``workflow_state`` if it was loaded (before saving)."""
+        """Serialize the workflow into ``workflow_state`` if it was loaded (before saving).
+
+        A script may leave a value no record can hold (a set, a date object, NaN): that is the
+        process's fault, said in the process's terms, and nothing is saved."""
         if self._runtime is not None:
-            self.workflow_state = self._runtime.state()
+            state = self._runtime.state()
+            try:
+                json.dumps(state, allow_nan=False)
+            except (TypeError, ValueError) as err:
+                raise ScriptError(
+                    f"case {self.number}: a script or condition of {self.power.name} left a value "
+                    f"that cannot be recorded ({err}); nothing was saved — the process's scripts "
+                    f"may store only text, numbers, true/false, lists and objects") from None
+            self.workflow_state = state
 
     # -- audit ----------------------------------------------------------------------------
 

@@ -446,3 +446,30 @@ def test_a_step_status_is_stored_as_its_enum(env: Env) -> None:
     case = started(env)
     [step] = open_steps(env, case.number)
     assert step.status is TaskStatus.READY
+
+
+def test_a_script_that_stores_a_set_is_refused_as_the_process_s_fault_and_nothing_changes(
+        env: Env, clock: FakeClock, tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "fixtures" / "bpmn" / "lint" / "valid_minimal.bpmn").read_text()
+    text = text[:text.index("  <bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
+    text = (text.replace("test_minimal", "test_set").replace("T-MIN-001", "T-SET-001")
+            .replace('shortName="测试"', 'shortName="集合"')
+            .replace('sourceRef="Gateway_decide" targetRef="Activity_certificate"',
+                     'sourceRef="Gateway_decide" targetRef="Activity_fee"')
+            .replace("<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>",
+                     "<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>\n"
+                     "        <bpmn:flowNodeRef>Activity_fee</bpmn:flowNodeRef>")
+            .replace("  </bpmn:process>", FAILING_SCRIPT.replace(
+                "certificate_fee = 100 // fee_divisor", "certificate_fee = {100, fee_divisor}")
+                + "  </bpmn:process>"))
+    path = tmp_path / "set_power.bpmn"
+    path.write_text(text, encoding="utf-8")
+    [deployed] = deploy(env, [str(path)])
+    case = cases.accept(env, cases.start_case(env, deployed.code, "张三").number, actor="李窗口")
+    decide = step_named(env, case.number, "审批决定")
+    before = _snapshot(env)
+    with pytest.raises(ScriptError, match="cannot be recorded.*set"):
+        cases.complete_task(env, decide.id, user="王局长",
+                            data={"decision": "approve", "fee_divisor": 4})
+    assert _snapshot(env) == before
+    assert [s.name for s in open_steps(env, case.number)] == ["审批决定"]
