@@ -71,19 +71,20 @@ def _converters(table: sa.Table) -> dict[str, Callable[[Any], Any]]:
 _CONVERT = {name: _converters(table) for name, table, _, _ in _PARTS}
 
 
-def load_row(conn: sa.Connection, by: str, key: Any) -> dict[str, Any] | None:
-    """The case row as a mapping, with ``_steps``, ``_timers`` … as lists of row mappings."""
+def load_row(conn: sa.Connection, by: str, key: Any, *, lock: bool = False) -> dict[str, Any] | None:
+    """The case row as a mapping, with ``_steps``, ``_timers`` … as lists of row mappings.
+    ``lock``: the case row stays locked to the end of the transaction (the sweep's firing)."""
     from psycopg.pq import TransactionStatus
 
     raw = conn.connection.driver_connection
     # First statement of the unit of work: read outside a transaction (no BEGIN round trip).
     # One statement is one consistent snapshot; the write's version check guards the rest.
-    idle = raw.info.transaction_status == TransactionStatus.IDLE
+    idle = raw.info.transaction_status == TransactionStatus.IDLE and not lock
     if idle:
         raw.autocommit = True
     try:
         with raw.cursor() as cur:
-            cur.execute(LOAD_BY[by], {"key": key})
+            cur.execute(LOAD_BY[by] + (" FOR UPDATE OF c" if lock else ""), {"key": key})
             found = cur.fetchone()
             names = [d.name for d in cur.description] if found is not None else []
     finally:

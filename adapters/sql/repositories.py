@@ -280,9 +280,9 @@ class SqlCaseRepository(_Repo):
         self.plans = plans  # PostgreSQL: writes planned by save, sent by the unit of work
 
     def _load(self, query: Any, key: Any, lock: bool, by: str = "") -> Case:
-        if self.pg and by and not lock:
+        if self.pg and by:
             self._flush()
-            found = pg_path.load_row(self.conn, by, key)
+            found = pg_path.load_row(self.conn, by, key, lock=lock)
             if found is None:
                 raise NotFound("no such case")
             parts = {name: found.pop(f"_{name}") for name in
@@ -388,46 +388,21 @@ class SqlCaseRepository(_Repo):
 
     def _plan(self, case: Case, values: dict[str, Any]) -> pg_path.WritePlan:
         """The same writes as ``_write_parts``, planned to go with the COMMIT (PostgreSQL)."""
+        d = _diff(case)
         plan = pg_path.WritePlan(case_number=case.number)
         plan.check_version(values)
-        cid = case.id or 0
-        before = case.__dict__.get("_loaded", {})
-        inserts, updates = [], []
-        for step in case.steps:
-            step.case_id = cid
-            old = before.get(("step", step.id))
-            if old is None:
-                inserts.append(_step_values(step))
-            elif old != step:
-                updates.append({**_step_values(step), "_id": step.id})
-        plan.many(t.steps, inserts)
-        plan.many(t.steps, updates, update=True)
-        spent = [{"_id": tm.id} for tm in case.timers
-                 if tm.id is not None and tm.status.value in ("fired", "cancelled")]
-        plan.delete(t.timers, spent)
-        for kind, attr, dedupe in (("timer", "timers", None),) + _PART_TABLES[1:]:
-            table = {"timer": t.timers, "stop": t.clock_stops, "ext": t.extensions,
-                     "card": t.cards, "breach": t.breaches}[kind]
-            changed = []
-            for rec in getattr(case, attr):
-                rec.case_id = cid
-                if kind == "timer" and rec.status.value in ("fired", "cancelled"):
-                    continue
-                if rec.id is not None and before.get((kind, rec.id)) == rec:
-                    continue
-                row = _row(rec, skip=("id",))
-                if dedupe == "card":
-                    row["dedupe"] = _card_dedupe(rec)
-                elif dedupe == "breach":
-                    row["dedupe"] = _breach_dedupe(rec)
-                if rec.id is None:
-                    plan.insert_returning(table, row, rec)
-                else:
-                    changed.append({**row, "_id": rec.id})
-            plan.many(table, changed, update=True)
-        plan.many(t.audit_events, [{**_row(e), "case_id": cid} for e in case.new_events])
-        for flag in case.new_flags:
-            plan.insert_returning(t.applicant_flags, _row(flag, skip=("id",)), flag)
+        plan.many(t.steps, d.step_inserts)
+        plan.many(t.steps, d.step_updates, update=True)
+        plan.delete(t.timers, d.spent_timers)
+        for tm in d.new_timers:
+            plan.insert_returning(t.timers, _row(tm, skip=("id",)), tm)
+        for kind, row, rec in d.inserts:
+            plan.insert_returning(_TABLE_OF[kind], row, rec)
+        for kind, rows in d.updates.items():
+            plan.many(_TABLE_OF[kind], rows, update=True)
+        plan.many(t.audit_events, d.events)
+        for row, flag in d.flags:
+            plan.insert_returning(t.applicant_flags, row, flag)
 
         def done() -> None:
             case.version += 1
@@ -438,60 +413,29 @@ class SqlCaseRepository(_Repo):
         return plan
 
     def _write_parts(self, case: Case) -> None:
-        c, cid = self.conn, case.id or 0
-        before = case.__dict__.get("_loaded", {})
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for step in case.steps:
-            step.case_id = cid
-            old = before.get(("step", step.id))
-            if old is None:
-                inserts.append(_step_values(step))
-            elif old != step:
-                updates.append({**_step_values(step), "_id": step.id})
-        if inserts:
-            c.execute(_INSERT["step"], inserts)
-        if updates:
-            c.execute(_UPDATE["step"], updates)
-        fresh = [tm for tm in case.timers  # created and spent in one unit of work: never written
-                 if tm.id is None and tm.status.value not in ("fired", "cancelled")]
-        if fresh:
+        c, cid, d = self.conn, case.id or 0, _diff(case)
+        if d.step_inserts:
+            c.execute(_INSERT["step"], d.step_inserts)
+        if d.step_updates:
+            c.execute(_UPDATE["step"], d.step_updates)
+        if d.new_timers:
             # Due rows come several at a time: one INSERT for all, then their ids in one read.
             # The case row is locked by this transaction's UPDATE, so no one else adds rows to
             # this case meanwhile: its newest ids are these, in insertion (= id) order.
-            for tm in fresh:
-                tm.case_id = cid
-            c.execute(_INSERT["timer"], [_row(tm, skip=("id",)) for tm in fresh])
-            ids = list(c.execute(_NEWEST_TIMER_IDS, {"cid": cid, "n": len(fresh)}).scalars())
-            for tm, new_id in zip(fresh, reversed(ids), strict=True):
+            c.execute(_INSERT["timer"], [_row(tm, skip=("id",)) for tm in d.new_timers])
+            ids = list(c.execute(_NEWEST_TIMER_IDS, {"cid": cid, "n": len(d.new_timers)}).scalars())
+            for tm, new_id in zip(d.new_timers, reversed(ids), strict=True):
                 tm.id = new_id
-        spent = [{"_id": tm.id} for tm in case.timers
-                 if tm.id is not None and tm.status.value in ("fired", "cancelled")]
-        if spent:  # a spent due row is deleted: its history is in the audit trail
-            c.execute(_DELETE_TIMER, spent)
-        for kind, attr, dedupe in _PART_TABLES:
-            updates = []
-            for rec in getattr(case, attr):
-                if kind == "timer" and rec.status.value in ("fired", "cancelled"):
-                    continue
-                rec.case_id = cid
-                if rec.id is not None and before.get((kind, rec.id)) == rec:
-                    continue
-                values = _row(rec, skip=("id",))
-                if dedupe == "card":
-                    values["dedupe"] = _card_dedupe(rec)
-                elif dedupe == "breach":
-                    values["dedupe"] = _breach_dedupe(rec)
-                if rec.id is None:  # one by one: the new id is needed
-                    rec.id = c.execute(_INSERT[kind], values).inserted_primary_key[0]
-                else:
-                    updates.append({**values, "_id": rec.id})
-            if updates:
-                c.execute(_UPDATE[kind], updates)
-        if case.new_events:
-            c.execute(_INSERT["event"], [{**_row(e), "case_id": cid} for e in case.new_events])
-        for flag in case.new_flags:
-            flag.id = c.execute(_INSERT["flag"], _row(flag, skip=("id",))).inserted_primary_key[0]
+        if d.spent_timers:  # a spent due row is deleted: its history is in the audit trail
+            c.execute(_DELETE_TIMER, d.spent_timers)
+        for kind, row, rec in d.inserts:  # one by one: the new id is needed
+            rec.id = c.execute(_INSERT[kind], row).inserted_primary_key[0]
+        for kind, rows in d.updates.items():
+            c.execute(_UPDATE[kind], rows)
+        if d.events:
+            c.execute(_INSERT["event"], d.events)
+        for row, flag in d.flags:
+            flag.id = c.execute(_INSERT["flag"], row).inserted_primary_key[0]
 
     def list(self, *, state: str | None = None, power_code: str | None = None,
              limit: int = 200) -> list[Case]:
@@ -553,6 +497,64 @@ def _card_dedupe(card: Card) -> str:
 
 def _breach_dedupe(breach: Breach) -> str:
     return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
+
+
+_TABLE_OF = {"timer": t.timers, "stop": t.clock_stops, "ext": t.extensions, "card": t.cards,
+             "breach": t.breaches}
+
+
+@dataclasses.dataclass
+class _Diff:
+    """What a save must write: the parts that are new or differ from what was loaded."""
+
+    step_inserts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    step_updates: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    new_timers: list[Timer] = dataclasses.field(default_factory=list)
+    spent_timers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    inserts: list[tuple[str, dict[str, Any], Any]] = dataclasses.field(default_factory=list)
+    updates: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    flags: list[tuple[dict[str, Any], ApplicantFlag]] = dataclasses.field(default_factory=list)
+
+
+def _diff(case: Case) -> _Diff:
+    cid = case.id or 0
+    before = case.__dict__.get("_loaded", {})
+    d = _Diff()
+    for step in case.steps:
+        step.case_id = cid
+        old = before.get(("step", step.id))
+        if old is None:
+            d.step_inserts.append(_step_values(step))
+        elif old != step:
+            d.step_updates.append({**_step_values(step), "_id": step.id})
+    for tm in case.timers:
+        tm.case_id = cid
+        spent = tm.status.value in ("fired", "cancelled")
+        if tm.id is None:
+            if not spent:  # created and spent in one unit of work: never written
+                d.new_timers.append(tm)
+        elif spent:
+            d.spent_timers.append({"_id": tm.id})
+        elif before.get(("timer", tm.id)) != tm:
+            d.updates.setdefault("timer", []).append({**_row(tm, skip=("id",)), "_id": tm.id})
+    for kind, attr, dedupe in _PART_TABLES[1:]:
+        for rec in getattr(case, attr):
+            rec.case_id = cid
+            if rec.id is not None and before.get((kind, rec.id)) == rec:
+                continue
+            row = _row(rec, skip=("id",))
+            if dedupe == "card":
+                row["dedupe"] = _card_dedupe(rec)
+            elif dedupe == "breach":
+                row["dedupe"] = _breach_dedupe(rec)
+            if rec.id is None:
+                d.inserts.append((kind, row, rec))
+            else:
+                d.updates.setdefault(kind, []).append({**row, "_id": rec.id})
+    d.events = [{**_row(e), "case_id": cid} for e in case.new_events]
+    d.flags = [(_row(f, skip=("id",)), f) for f in case.new_flags]
+    return d
 
 
 def _snapshot(case: Case) -> None:

@@ -354,13 +354,12 @@ FAILING_SCRIPT = """
 """
 
 
-@pytest.fixture
-def script_power(env: Env, tmp_path: Path) -> str:
-    """valid_minimal.bpmn with a script task on the approve path: 100 // fee_divisor."""
+def _deploy_script_power(env: Env, tmp_path: Path, code: str, short: str, script: str) -> str:
+    """valid_minimal.bpmn with a script task (计算证照工本费) on the approve path."""
     text = (ROOT / "tests" / "fixtures" / "bpmn" / "lint" / "valid_minimal.bpmn").read_text()
     text = text[:text.index("  <bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
-    text = (text.replace("test_minimal", "test_script").replace("T-MIN-001", "T-SCRIPT-001")
-            .replace('shortName="测试"', 'shortName="脚本"')
+    text = (text.replace("test_minimal", f"test_{code.lower().replace('-', '_')}")
+            .replace("T-MIN-001", code).replace('shortName="测试"', f'shortName="{short}"')
             .replace('sourceRef="Gateway_decide" targetRef="Activity_certificate"',
                      'sourceRef="Gateway_decide" targetRef="Activity_fee"')
             .replace("<bpmn:incoming>Flow_approve</bpmn:incoming>\n      <bpmn:outgoing>"
@@ -370,12 +369,20 @@ def script_power(env: Env, tmp_path: Path) -> str:
             .replace("<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>",
                      "<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>\n"
                      "        <bpmn:flowNodeRef>Activity_fee</bpmn:flowNodeRef>")
-            .replace("  </bpmn:process>", FAILING_SCRIPT + "  </bpmn:process>"))
-    path = tmp_path / "script_power.bpmn"
+            .replace("  </bpmn:process>", FAILING_SCRIPT.replace(
+                "certificate_fee = 100 // fee_divisor", script) + "  </bpmn:process>"))
+    path = tmp_path / f"{code}.bpmn"
     path.write_text(text, encoding="utf-8")
     [deployed] = deploy(env, [str(path)])
-    assert deployed.code == "T-SCRIPT-001"
+    assert deployed.code == code
     return deployed.code
+
+
+@pytest.fixture
+def script_power(env: Env, tmp_path: Path) -> str:
+    """A power whose script computes 100 // fee_divisor on the approve path."""
+    return _deploy_script_power(env, tmp_path, "T-SCRIPT-001", "脚本",
+                                "certificate_fee = 100 // fee_divisor")
 
 
 def _snapshot(env: Env) -> dict[str, dict]:
@@ -450,22 +457,9 @@ def test_a_step_status_is_stored_as_its_enum(env: Env) -> None:
 
 def test_a_script_that_stores_a_set_is_refused_as_the_process_s_fault_and_nothing_changes(
         env: Env, clock: FakeClock, tmp_path: Path) -> None:
-    text = (ROOT / "tests" / "fixtures" / "bpmn" / "lint" / "valid_minimal.bpmn").read_text()
-    text = text[:text.index("  <bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
-    text = (text.replace("test_minimal", "test_set").replace("T-MIN-001", "T-SET-001")
-            .replace('shortName="测试"', 'shortName="集合"')
-            .replace('sourceRef="Gateway_decide" targetRef="Activity_certificate"',
-                     'sourceRef="Gateway_decide" targetRef="Activity_fee"')
-            .replace("<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>",
-                     "<bpmn:flowNodeRef>Activity_certificate</bpmn:flowNodeRef>\n"
-                     "        <bpmn:flowNodeRef>Activity_fee</bpmn:flowNodeRef>")
-            .replace("  </bpmn:process>", FAILING_SCRIPT.replace(
-                "certificate_fee = 100 // fee_divisor", "certificate_fee = {100, fee_divisor}")
-                + "  </bpmn:process>"))
-    path = tmp_path / "set_power.bpmn"
-    path.write_text(text, encoding="utf-8")
-    [deployed] = deploy(env, [str(path)])
-    case = cases.accept(env, cases.start_case(env, deployed.code, "张三").number, actor="李窗口")
+    code = _deploy_script_power(env, tmp_path, "T-SET-001", "集合",
+                                "certificate_fee = {100, fee_divisor}")
+    case = cases.accept(env, cases.start_case(env, code, "张三").number, actor="李窗口")
     decide = step_named(env, case.number, "审批决定")
     before = _snapshot(env)
     with pytest.raises(ScriptError, match="cannot be recorded.*set"):
