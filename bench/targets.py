@@ -536,12 +536,13 @@ def row_7(quick: bool) -> list[Row]:
     per = {name: statistics.mean(w for _, w in v) for name, v in per_step.items()}
     measured = (f"{by_wire:.1f} on the wire" if by_events == 0 else
                 f"{by_events:.1f} (on the wire {by_wire:.1f})")
+    seen = (", ".join(f"{k} {v / total_steps:.1f}" for k, v in step_kinds.most_common())
+            or "none (the case repository reads and writes through psycopg directly)")
     return [Row("7", "round trips per step, PostgreSQL", measured,
                 "≤ 3", judged <= 3, judged,
                 f"mean over {total_steps} steps ({n_cases} cases × {len(STEP_NAMES)}); per step on "
                 f"the wire: {', '.join(f'{k} {v:.1f}' for k, v in per.items())}; SQLAlchemy side per "
-                f"step: {', '.join(f'{k} {v / total_steps:.1f}' for k, v in step_kinds.most_common())
-                         or 'none (the case repository reads and writes through psycopg directly)'}")]
+                f"step: {seen}")]
 
 
 # -- 8. CLI verb -------------------------------------------------------------------------------
