@@ -3,9 +3,9 @@
 A ``Case`` holds its steps (the task list rows), its due rows (timers), clock stops,
 extensions, cards, breaches, the applicant flags and the audit events it raises, and its
 SpiffWorkflow workflow (loaded lazily from the stored state). Every rule is a method here or in
-the two rule groups it is built from (engine/case_clock.py: the clock, deadlines, stops,
-extensions, 容缺; engine/case_supervision.py: cards, breaches, deemed approval and the due-row
-effects). A use case loads a case through the repository, calls one method, and saves it; the
+the rule groups it is built from (engine/case_window.py: acceptance, refusal, one-time notice,
+supplement, withdrawal; engine/case_clock.py: the clock, deadlines, stops, extensions, 容缺;
+engine/case_supervision.py: cards, breaches, deemed approval and the due-row effects). A use case loads a case through the repository, calls one method, and saves it; the
 repository writes only the parts that changed. Nothing here does I/O.
 
 Every public method takes the time it acts at and who acts, and records both in the events.
@@ -14,7 +14,6 @@ Every public method takes the time it acts at and who acts, and records both in 
 from __future__ import annotations
 
 import json
-import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,9 +23,11 @@ from engine.audit import next_event
 from engine.calendar import WorkingCalendar
 from engine.case_clock import ClockRules
 from engine.case_supervision import SupervisionRules
+from engine.case_window import WindowRules
 from engine.catalogue import Power
 from engine.deadlines import compute
 from engine.errors import Conflict, InvalidAction, ScriptError
+from engine.formdata import check_form_data
 from engine.model import (
     RESULT_TO_STATE,
     ApplicantFlag,
@@ -62,7 +63,7 @@ class Setting:
 
 
 @dataclass(eq=False)
-class Case(ClockRules, SupervisionRules):
+class Case(WindowRules, ClockRules, SupervisionRules):
     """An application (办件) and everything the record must show about it."""
 
     number: str
@@ -416,116 +417,6 @@ class Case(ClockRules, SupervisionRules):
             self.flag_applicant("false_commitment", "告知承诺不实，许可决定被撤销（告知承诺制）")
         self.event("case_closed", result=result, state=state.value, end_event=end)
 
-    # -- the window -----------------------------------------------------------------------
-
-    def acceptance_step(self) -> StepRecord:
-        step = self.open_step_with_role("acceptance")
-        if step is None:
-            raise InvalidAction(
-                f"case {self.number} is not waiting for acceptance (it is {self.state.label})")
-        return step
-
-    def accept(self, *, now: datetime, actor: str, note: str = "",
-               data: dict[str, Any] | None = None, deemed_from_receipt: bool = False) -> None:
-        """受理: the clock starts; the case gets its promised and statutory deadlines."""
-        self._act(now, actor)
-        self.require_open()
-        step = self.acceptance_step()
-        power, cal = self.power, self.calendar
-        self.accepted_at = self.received_at if deemed_from_receipt else self._now
-        self.deemed_accepted = deemed_from_receipt
-        self.clock = ClockState.RUNNING
-        self.state = CaseState.ACCEPTED
-        self.promised = compute(cal, self.accepted_at, power.promised_limit or 0, "承诺时限")
-        if power.statutory_limit is not None:
-            self.statutory = compute(cal, self.accepted_at, power.statutory_limit, "法定时限")
-        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
-        self.event("accepted", note=note, deemed_from_receipt=deemed_from_receipt,
-                   accepted_at=self.accepted_at.isoformat(),
-                   promised_due=self.promised.day.isoformat(),
-                   statutory_due=self.statutory.day.isoformat() if self.statutory else None,
-                   provisional=self.provisional)
-        self.schedule_case_timers()
-        form = dict(data or {})
-        form.update({"acceptance": "accept", "opinion": note or form.get("opinion") or "受理",
-                     "promised_deadline": self.promised.at.isoformat()})
-        self.complete_step(step, form)
-
-    def refuse_acceptance(self, *, now: datetime, actor: str, reason: str) -> None:
-        """不予受理, with reasons (ALL Art. 32)."""
-        self._act(now, actor)
-        if not reason.strip():
-            raise InvalidAction("a refusal to accept needs its reasons", field="reason")
-        self.require_open()
-        step = self.acceptance_step()
-        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
-        self.event("not_accepted", reason=reason)
-        self.complete_step(step, {"acceptance": "refuse", "opinion": reason})
-
-    def request_supplement(self, *, now: datetime, actor: str, items: list[str],
-                           why_not_in_first_notice: str = "") -> None:
-        """一次性告知: ask once, listing every missing item (ALL Art. 32)."""
-        from engine.model import BreachKind
-
-        self._act(now, actor)
-        items = [i.strip() for i in items if i.strip()]
-        if not items:
-            raise InvalidAction("a supplement notice must list every missing material, all of "
-                                "them at once (一次性告知)", field="items")
-        self.require_open()
-        step = self.acceptance_step()
-        notices = self.data.setdefault("supplement_notices", [])
-        if notices and not why_not_in_first_notice.strip():
-            raise InvalidAction(
-                f"case {self.number} already had its one-time notice (一次性告知) on "
-                f"{notices[0]['at'][:10]}; a second request is refused unless you record why the "
-                f"first notice could not have known of it, which is recorded as a breach of "
-                f"一次性告知", field="why_not_in_first_notice")
-        notices.append({"at": self._now.isoformat(), "items": items, "by": actor,
-                        "why_not_in_first": why_not_in_first_notice or None})
-        self.cancel_timers(kind=TimerKind.ACCEPTANCE_DUE)
-        self.event("supplement_requested", items=items, notice_no=len(notices),
-                   why_not_in_first_notice=why_not_in_first_notice or None)
-        if len(notices) > 1:
-            self.breach(BreachKind.SECOND_NOTICE,
-                        f"第{len(notices)}次补正告知（违反一次性告知）：{'、'.join(items)}；"
-                        f"理由：{why_not_in_first_notice}", step, person=actor)
-        self.complete_step(step, {"acceptance": "supplement", "missing": items,
-                                  "opinion": "一次性告知补正：" + "、".join(items)})
-        self.state = CaseState.IN_CORRECTION
-
-    def supplement_received(self, *, now: datetime, actor: str, note: str = "") -> None:
-        """补正结束: the applicant brought the missing materials."""
-        self._act(now, actor)
-        step = self.open_step_with_role("supplement")
-        if step is None and self.clock == ClockState.SUSPENDED and any(
-                s.kind == "supplement" and s.ended_at is None for s in self.stops):
-            # 补正 during review: the materials arrived, the clock runs again
-            self.end_stop(kind="supplement", result=note or "材料已补齐")
-            return
-        if step is None:
-            raise InvalidAction(f"case {self.number} is not waiting for supplementary materials")
-        self.event("supplement_received", note=note)
-        self.complete_step(step, {"supplemented": True, "opinion": note or "材料已补齐"})
-        if self.state == CaseState.IN_CORRECTION:
-            self.state = CaseState.RECEIVED if self.accepted_at is None else CaseState.ACCEPTED
-
-    def withdraw(self, *, now: datetime, actor: str, reason: str = "") -> None:
-        """撤件: the applicant withdraws the application."""
-        self._act(now, actor)
-        self.require_open()
-        self.runtime.cancel()
-        for row in self.open_steps():
-            row.status, row.outcome, row.completed_at = TaskStatus.CANCELLED, "withdrawn", self._now
-        for stop in [s for s in self.stops if s.ended_at is None]:
-            stop.ended_at, stop.ended_by, stop.result = self._now, actor, "撤件"
-        self.cancel_timers()
-        self.state = CaseState.WITHDRAWN
-        self.result = "withdrawn"
-        self.clock = ClockState.STOPPED
-        self.closed_at = self._now
-        self.event("withdrawn", reason=reason)
-
     # -- due rows -------------------------------------------------------------------------
 
     def pending_timers(self, *statuses: str) -> list[Timer]:
@@ -556,45 +447,3 @@ class Case(ClockRules, SupervisionRules):
             if kinds is not None and timer.kind not in kinds:
                 continue
             timer.status = TimerStatus.CANCELLED
-
-
-FORM_LIMIT_HINT = "keep a step's form to plain text, numbers, true/false, lists and objects"
-
-
-def check_form_data(where: str, data: dict[str, Any], rules: Rules) -> None:
-    """Form data must be storable as it is, before anything is changed: JSON only (no sets,
-    dates or objects), no NaN or infinity, within the size and nesting limits."""
-    def walk(value: Any, path: str, depth: int) -> None:
-        if depth > rules.max_form_depth:
-            raise InvalidAction(f"{where}: field “{path}” is nested more than "
-                                f"{rules.max_form_depth} levels deep; {FORM_LIMIT_HINT}")
-        if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
-            return
-        if isinstance(value, float):
-            if math.isnan(value) or math.isinf(value):
-                raise InvalidAction(f"{where}: field “{path}” is {value}, which is not a number "
-                                    f"that can be recorded; give a finite number")
-            return
-        if isinstance(value, (list, tuple)):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]", depth + 1)
-            return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise InvalidAction(f"{where}: field “{path}” has a key {key!r} that is not "
-                                        f"text")
-                walk(item, f"{path}.{key}" if path else key, depth + 1)
-            return
-        raise InvalidAction(f"{where}: field “{path}” holds a {type(value).__name__}, which cannot "
-                            f"be recorded; {FORM_LIMIT_HINT}")
-
-    if not isinstance(data, dict):
-        raise InvalidAction(f"{where}: form data must be a set of named fields")
-    for key, value in data.items():
-        walk(value, str(key), 1)
-    size = len(json.dumps(data, ensure_ascii=False, allow_nan=False).encode())
-    if size > rules.max_form_bytes:
-        raise InvalidAction(f"{where}: the form data is {size:,} bytes; at most "
-                            f"{rules.max_form_bytes:,} may be recorded with one step — attach "
-                            f"large documents as materials instead")
