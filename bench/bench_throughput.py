@@ -225,6 +225,7 @@ class Attribution:
     def install(self, engine: Any) -> None:
         import sqlalchemy.engine.base as sa_base
 
+        import adapters.sql.case_repository as case_repo
         import adapters.sql.repositories as repos
         import adapters.sql.uow as uow_mod
         import engine.case as case_mod
@@ -236,14 +237,14 @@ class Attribution:
         self.wrap(rt.Runtime, "complete", "Spiff: run the task + engine steps")
         self.wrap(rt.Runtime, "_steps", "Spiff: run the task + engine steps")
         self.wrap(case_mod, "next_event", "audit: event JSON + SHA-256 chain hash")
-        self.wrap(repos, "_case_values", "case row values: state json.dumps + deflate")
-        self.wrap(repos.SqlCaseRepository, "_load", "case load: case row, state inflate + "
+        self.wrap(case_repo, "_case_values", "case row values: state json.dumps + deflate")
+        self.wrap(case_repo.SqlCaseRepository, "_load", "case load: case row, state inflate + "
                   "json.loads, parts")
         self.wrap(repos.SqlDefinitionRepository, "get",
                   "definition row: decode the spec JSON (~9 KB) on every load")
-        for cls_name in dir(repos):
-            cls = getattr(repos, cls_name)
-            if isinstance(cls, type) and cls_name.startswith("Sql") or cls_name == "_Repo":
+        for cls_name, cls in [(n, c) for mod in (repos, case_repo) for n, c in vars(mod).items()
+                              if isinstance(c, type) and c.__module__ == mod.__name__]:
+            if cls_name.startswith("Sql") or cls_name == "_Repo":
                 for name, value in list(vars(cls).items()):
                     if callable(value) and not name.startswith("__") and name not in (
                             "_load",) and not (cls is repos.SqlDefinitionRepository

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sql import pg_path
 from adapters.sql import repositories as r
+from adapters.sql.case_repository import SqlCaseRepository
 from adapters.sql.read_models import SqlSupervisionReads
 from engine.errors import Conflict
 
@@ -75,7 +76,7 @@ class SqlUnitOfWork:
         c = self.conn
         self.definitions = r.SqlDefinitionRepository(c)
         self._plans: list[Any] = []  # PostgreSQL: planned writes, sent with the COMMIT
-        self.cases = r.SqlCaseRepository(c, self._plans)
+        self.cases = SqlCaseRepository(c, self._plans)
         self.steps = r.SqlStepRepository(c)
         self.timers = r.SqlTimerRepository(c)
         self.audit = r.SqlAuditRepository(c)
