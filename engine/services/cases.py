@@ -18,7 +18,6 @@ from engine.deadlines import end_of_day
 from engine.errors import InvalidAction, NotFound, PowerNotAvailable
 from engine.model import StepRecord
 from engine.ports import UnitOfWork
-from engine.serialization import spec_objects
 from engine.services.context import Env
 
 T = TypeVar("T")
@@ -29,6 +28,8 @@ def setting(env: Env, uow: UnitOfWork, definition_id: int) -> Setting:
     the catalogue entry and spec are read once per process."""
     cached = env.definitions.get(definition_id)
     if cached is None:
+        from engine.serialization import spec_objects  # SpiffWorkflow: only when a case is worked
+
         row = uow.definitions.get(definition_id)
         cached = (Power.from_dict(row.power), spec_objects(row.spec))
         env.definitions[definition_id] = cached
