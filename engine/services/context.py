@@ -28,7 +28,7 @@ class Env:
     live: dict[int, Any] = field(default_factory=dict)
 
     def now(self, at: datetime | None = None) -> datetime:
-        """``at`` (time travel from the CLI's ``--now``) or the clock's time, always UTC."""
+        """``at`` (time travel, for tests and demos) or the clock's time, always UTC."""
         value = at or self.clock.now()
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)

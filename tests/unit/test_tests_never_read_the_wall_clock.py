@@ -1,8 +1,8 @@
 """The suite must not depend on the day it runs: no test reads the wall clock.
 
 Besides the autouse fixture in tests/conftest.py (which fails a test whose product code asked
-``SystemClock`` for the time), this looks at the tests' own source: a test that calls
-``datetime.now()`` or ``date.today()`` passes today and turns red when the calendar moves on.
+``SystemClock`` for the time), this looks at the tests' own source: a test that asks Python for
+the current date or time passes today and turns red when the calendar moves on.
 """
 
 from __future__ import annotations
