@@ -27,7 +27,7 @@ from engine.calendar import WorkingCalendar
 from engine.case import Case
 from engine.errors import Conflict, NotFound
 from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
-from engine.read_models import DECIDED_CLOCK, OPEN_STATES, DefinitionCounts
+from engine.read_models import DECIDED_CLOCK, OPEN_STATES, SUSPENDED_CLOCK, DefinitionCounts
 from engine.services.context import Env
 
 R = TypeVar("R")
@@ -493,8 +493,11 @@ class MemorySupervisionReads(_Repo):
                 continue
             row = counts.setdefault(c.definition_id, [0, 0, 0])
             due, undecided = c.promised_due, c.clock.value != DECIDED_CLOCK
-            row[0] += bool(undecided and due is not None and due <= at)
-            row[1] += bool(undecided and due is not None and at < due <= until)
+            suspended = c.clock.value == SUSPENDED_CLOCK
+            expired_before_stop = not suspended or (
+                due is not None and c.suspended_since is not None and due <= c.suspended_since)
+            row[0] += bool(undecided and due is not None and due <= at and expired_before_stop)
+            row[1] += bool(undecided and not suspended and due is not None and at < due <= until)
             row[2] += 1
         return [DefinitionCounts(k, *v) for k, v in sorted(counts.items())]
 

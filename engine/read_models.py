@@ -8,14 +8,16 @@ Definitions used by every implementation of :class:`SupervisionReads`:
 
 * **open** — the case's state is one of :data:`OPEN_STATES` (收件, 受理, 补正中, 特别程序中);
 * **overdue** (超期) — open, the decision not yet made (clock not ``stopped``) and the promised
-  deadline reached: ``promised_due <= now``;
-* **near deadline** (临近) — open, the decision not yet made and the promised deadline within the
-  warning horizon: ``now < promised_due <= near_until``.
+  deadline reached: ``promised_due <= now``; for a case whose clock is suspended (补正 during
+  review, a special procedure), only if the deadline had already run out when the clock stopped
+  (``promised_due <= suspended_since``): an expired limit has no time left to stop, while one
+  still running is frozen and will move when the clock starts again;
+* **near deadline** (临近) — open, the clock running and the promised deadline within the
+  warning horizon: ``now < promised_due <= near_until``. A suspended case is never near: its
+  remaining time does not run.
 
-A case whose clock is suspended (补正 during review, a special procedure) is neither decided nor
-closed, so it is counted too, against its stored promised deadline: that deadline moves only
-when the clock starts again (by the working days stopped), so while stopped such a case can
-show as overdue or near although its deadline will move.
+These are the sweep's own rules (a suspended case gets no red card for a deadline that is still
+running), so the overview and the cards always agree.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, NamedTuple, Protocol
 
 OPEN_STATES: tuple[str, ...] = ("received", "accepted", "in_correction", "in_special")
 DECIDED_CLOCK = "stopped"  # ClockState.STOPPED: the decision is made (or the case closed)
+SUSPENDED_CLOCK = "suspended"  # ClockState.SUSPENDED: a clock stop is under way
 
 
 class DefinitionCounts(NamedTuple):
@@ -80,5 +83,5 @@ class UnitOverview:
     powers: tuple[PowerOverview, ...]
 
 
-__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "DefinitionCounts", "HasSupervisionReads",
+__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "DefinitionCounts", "HasSupervisionReads",
            "PowerOverview", "SupervisionReads", "UnitOverview"]

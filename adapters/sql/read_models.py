@@ -3,7 +3,7 @@ loaded. engine/read_models.py says what each one computes.
 
 ``open_cases_by_definition`` counts on the case table alone, grouped by definition id, and
 reads only open cases through the partial index ``ix_cases_open_due`` (definition_id,
-promised_due, clock) WHERE state IN the open states (migration 0005): closed cases, most of the
+promised_due, clock, suspended_since) WHERE state IN the open states (migrations 0005, 0007): closed cases, most of the
 table, are never read. It does not join ``definitions``: ``power`` is a ``json`` column on
 PostgreSQL and reading a field of it re-parses the whole document on every row
 (PERFORMANCE-NOTES: 7.5 s on 1M cases); the service maps the few definition ids to units,
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapters.sql import tables as t
-from engine.read_models import DECIDED_CLOCK, OPEN_STATES, DefinitionCounts
+from engine.read_models import DECIDED_CLOCK, OPEN_STATES, SUSPENDED_CLOCK, DefinitionCounts
 
 
 def _constant(value: str) -> sa.ColumnElement[Any]:
@@ -35,10 +35,13 @@ def _constant(value: str) -> sa.ColumnElement[Any]:
 def _open_cases_statement() -> sa.Select[Any]:
     c = t.cases.c
     undecided = c.clock != _constant(DECIDED_CLOCK)
+    running = c.clock.not_in([_constant(DECIDED_CLOCK), _constant(SUSPENDED_CLOCK)])
     now, near_until = sa.bindparam("now", type_=t.UTCDateTime), sa.bindparam(
         "near_until", type_=t.UTCDateTime)
-    overdue = sa.func.count().filter(undecided, c.promised_due <= now)
-    near = sa.func.count().filter(undecided, c.promised_due > now, c.promised_due <= near_until)
+    expired_before_stop = sa.or_(c.clock != _constant(SUSPENDED_CLOCK),
+                                 c.promised_due <= c.suspended_since)
+    overdue = sa.func.count().filter(undecided, c.promised_due <= now, expired_before_stop)
+    near = sa.func.count().filter(running, c.promised_due > now, c.promised_due <= near_until)
     return (sa.select(c.definition_id, overdue.label("overdue"), near.label("near"),
                       sa.func.count().label("open"))
             .where(c.state.in_([_constant(s) for s in OPEN_STATES]))

@@ -113,7 +113,8 @@ cases = sa.Table(
     # Partial indexes are created by their migrations with their WHERE clauses; they are named
     # here without them, because declaring dialect options makes SQLAlchemy load every dialect's
     # module on import, which every CLI verb would pay for.
-    sa.Index("ix_cases_open_due", "definition_id", "promised_due", "clock"),  # WHERE open (0005)
+    sa.Index("ix_cases_open_due", "definition_id", "promised_due", "clock",  # WHERE open (0007)
+             "suspended_since"),
 )
 
 steps = sa.Table(

@@ -81,7 +81,7 @@ def seed(env: Env) -> list[str]:
     special = accepted(env, FOOD, "2026-03-02T11:00")
     handling.start_special(env, special, actor="李承办", kind="专家评审", reason="技术复杂",
                            expected_days=10, now=at("2026-03-09T09:00"))
-    n.append(special)  # in_special, clock suspended, stored due 03-16 (moves when it resumes)
+    n.append(special)  # in_special, stopped 03-09 with time left: frozen, neither overdue nor near
     n.append(accepted(env, RENEWAL, "2026-03-03T09:00", licence_expires="2026-12-31"))  # near
     n.append(received(env, FOOD, "2026-03-16T09:00"))  # at the window: open, no deadline yet
     n.append(accepted(env, DRAINAGE, "2026-03-02T09:00"))  # overdue
@@ -99,8 +99,8 @@ def seed(env: Env) -> list[str]:
 
 
 EXPECTED = [  # (unit, overdue, near, open, [(code, overdue, near, open)])
-    (MARKET, 2, 2, 7, [(FOOD, 2, 1, 6), (RENEWAL, 0, 1, 1)]),
     (HOUSING, 2, 1, 4, [(DRAINAGE, 2, 0, 3), (ROAD, 0, 1, 1)]),
+    (MARKET, 1, 2, 7, [(FOOD, 1, 1, 6), (RENEWAL, 0, 1, 1)]),
     (HEALTH, 0, 0, 1, [(HYGIENE, 0, 0, 1)]),
 ]
 
@@ -122,6 +122,10 @@ def by_hand(env: Env, numbers: list[str], now: dt.datetime, near_until: dt.datet
         due = case.promised.at if case.promised else None
         if due is None or case.clock == ClockState.STOPPED:
             continue
+        if case.clock == ClockState.SUSPENDED:  # frozen: overdue only if it ran out before
+            assert case.suspended_since is not None
+            c["overdue"] += due <= now and due <= case.suspended_since
+            continue
         c["overdue"] += due <= now
         c["near"] += now < due <= near_until
     units: dict[str, list] = {}
@@ -142,7 +146,7 @@ def check_overview(env: Env) -> list[str]:
     assert got == by_hand(env, numbers, now, near_until)
     env.definitions.clear()  # a supervisor's process that has not loaded a case: entries read
     assert flat(overdue_by_unit(env, now=now)) == EXPECTED
-    # the two suspended cases are counted against their stored promised deadline
+    # the two suspended cases still had time when their clocks stopped: neither is overdue
     states = {svc.find_case(env, n).state.value for n in (numbers[6], numbers[11])}
     assert states == {"in_special"}
     return numbers
@@ -153,7 +157,7 @@ def test_overdue_and_near_deadline_per_unit_match_the_case_records(env: Env) -> 
     # near = within 0 working days: only what runs out at the end of today (the renewal)
     now = at(NOW)
     assert [(u.unit, u.overdue, u.near_deadline) for u in overdue_by_unit(env, now=now, near_days=0)] \
-        == [(MARKET, 2, 1), (HOUSING, 2, 0), (HEALTH, 0, 0)]
+        == [(HOUSING, 2, 0), (MARKET, 1, 1), (HEALTH, 0, 0)]
     assert flat(overdue_by_unit(env, now=now, near_days=0)) \
         == by_hand(env, numbers, now, near_horizon(env, now, 0))
     # a deadline is overdue from the instant it runs out (24:00 of its last day), not before
@@ -161,7 +165,7 @@ def test_overdue_and_near_deadline_per_unit_match_the_case_records(env: Env) -> 
     before = {u.unit: u.overdue for u in overdue_by_unit(env, now=end_of_16th - dt.timedelta(seconds=1))}
     on_time = {u.unit: u.overdue for u in overdue_by_unit(env, now=end_of_16th)}
     assert (before[MARKET], before[HOUSING]) == (0, 0)
-    assert (on_time[MARKET], on_time[HOUSING]) == (2, 2)
+    assert (on_time[MARKET], on_time[HOUSING]) == (1, 2)
     # a week later everything still open and undecided with a running clock is overdue
     later = at("2026-03-25T10:00")
     assert flat(overdue_by_unit(env, now=later)) == by_hand(
@@ -216,10 +220,10 @@ def test_cli_supervise_overdue_prints_units_then_powers_and_json(env: Env, db_ur
     lines = res.out.splitlines()
     assert lines[0].split()[:4] == ["单位", "unit", "超期", "overdue"]
     rows = [line.split() for line in lines[1:]]
-    assert rows[0] == [MARKET, "2", "2", "7"]
-    assert (rows[1][0], rows[1][-3:]) == (FOOD, ["2", "1", "6"])
-    assert (rows[2][0], rows[2][-3:]) == (RENEWAL, ["0", "1", "1"])
-    assert rows[3] == [HOUSING, "2", "1", "4"]
+    assert rows[0] == [HOUSING, "2", "1", "4"]
+    assert rows[3] == [MARKET, "1", "2", "7"]
+    assert (rows[4][0], rows[4][-3:]) == (FOOD, ["1", "1", "6"])
+    assert (rows[5][0], rows[5][-3:]) == (RENEWAL, ["0", "1", "1"])
     assert rows[6] == [HEALTH, "0", "0", "1"]
     assert "near = due by the end of 2026-03-20" in lines[-1]
 
@@ -227,9 +231,21 @@ def test_cli_supervise_overdue_prints_units_then_powers_and_json(env: Env, db_ur
     assert res.code == 0, res.err
     data = json.loads(res.out)
     assert [(u["unit"], u["overdue"], u["near_deadline"], u["open"]) for u in data] == [
-        (MARKET, 2, 1, 7), (HOUSING, 2, 0, 4), (HEALTH, 0, 0, 1)]
-    assert [(p["code"], p["overdue"], p["near_deadline"], p["open"]) for p in data[0]["powers"]] \
-        == [(FOOD, 2, 0, 6), (RENEWAL, 0, 1, 1)]
+        (HOUSING, 2, 0, 4), (MARKET, 1, 1, 7), (HEALTH, 0, 0, 1)]
+    assert [(p["code"], p["overdue"], p["near_deadline"], p["open"]) for p in data[1]["powers"]] \
+        == [(FOOD, 1, 0, 6), (RENEWAL, 0, 1, 1)]
 
     res = run_cli("--db", db_url, "--now", NOW, "supervise", "overdue", "--near-days", "-1")
     assert res.code != 0
+
+
+def test_a_clock_stopped_after_the_deadline_ran_out_stays_overdue_and_one_stopped_in_time_does_not(
+        env: Env) -> None:
+    late = accepted(env, FOOD, "2026-03-02T09:00")  # promised 03-16
+    svc.suspend(env, late, actor="科长", reason="等待检测", now=at("2026-03-18T09:00"))
+    in_time = accepted(env, FOOD, "2026-03-02T10:00")
+    svc.suspend(env, in_time, actor="科长", reason="等待检测", now=at("2026-03-13T09:00"))
+    now = at("2026-03-19T10:00")
+    [unit] = overdue_by_unit(env, now=now)
+    assert (unit.overdue, unit.near_deadline, unit.open) == (1, 0, 2)
+    assert flat([unit]) == by_hand(env, [late, in_time], now, near_horizon(env, now))
