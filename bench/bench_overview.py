@@ -8,7 +8,8 @@ number, state, clock and promised deadline:
 
     70 %  closed: approved 58, refused 6, withdrawn 3, not accepted 3 (clock stopped)
     15 %  accepted, clock running
-     5 %  clock suspended: 补正 3 (in_correction), special procedure 2 (in_special)
+     5 %  clock suspended: 补正 3 (in_correction, stopped with time left), special
+          procedure 2 (in_special, stopped after the deadline ran out)
      3 %  received, not accepted yet (no deadline)
      7 %  accepted and decided (clock stopped, certificate still to issue)
 
@@ -107,7 +108,9 @@ def seed(engine: Any, template_ids: list[int], total: int) -> float:
         "promised_day": f"CASE WHEN {has_due} THEN {local_day} END",
         "statutory_due": f"CASE WHEN {has_due} THEN {due} + interval '14 days' END",
         "statutory_day": f"CASE WHEN {has_due} THEN {local_day} + 14 END",
-        "suspended_since": f"CASE WHEN g.r >= 85 AND g.r < 90 THEN {due} - interval '5 days' END",
+        # 补正 stopped the clock with time left; special procedures stopped it after it ran out
+        "suspended_since": (f"CASE WHEN g.r >= 85 AND g.r < 88 THEN {due} - interval '5 days' "
+                            f"WHEN g.r >= 88 AND g.r < 90 THEN {due} + interval '2 days' END"),
         "closed_at": f"CASE WHEN g.r < 70 THEN {due} - interval '3 days' END",
         "deemed_pending": "false",
     }
@@ -167,13 +170,19 @@ def expected(template_codes: list[str], total: int, templates: list[Any],
         c["open"] += 1
         if has_due and clock != "stopped":
             due = DAY_END + dt.timedelta(days=(n * 7) % (2 * SPREAD + 1) - SPREAD)
+            if clock == "suspended":  # overdue only if it ran out before the stop; never near
+                c["overdue"] += state == "in_special" and due <= NOW
+                continue
             c["overdue"] += due <= NOW
             c["near"] += NOW < due <= near_until
     for row in templates:  # the seven real cases
         if row.state in OPEN:
             c = per[row.power_code]
             c["open"] += 1
-            if row.promised_due is not None and row.clock != "stopped":
+            if row.promised_due is not None and row.clock == "suspended":
+                c["overdue"] += (row.promised_due <= NOW
+                                 and row.promised_due <= row.suspended_since)
+            elif row.promised_due is not None and row.clock != "stopped":
                 c["overdue"] += row.promised_due <= NOW
                 c["near"] += NOW < row.promised_due <= near_until
     return {code: (c["overdue"], c["near"], c["open"]) for code, c in per.items()}
