@@ -426,8 +426,12 @@ class Case(WindowRules, ClockRules, SupervisionRules):
     def add_timer(self, kind: TimerKind, due: datetime, task_id: str | None = None) -> Timer:
         from engine.model import TimerStatus
 
-        paused = self.clock == ClockState.SUSPENDED and kind not in (
-            TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE)
+        # While the clock is stopped new rows wait, except fixed dates and the rows of the step
+        # that stopped it (a not-counted step is held to its own expected duration).
+        stopping_step = task_id is not None and any(
+            s.ended_at is None and s.task_id == task_id for s in self.stops)
+        paused = (self.clock == ClockState.SUSPENDED and not stopping_step
+                  and kind not in (TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE))
         timer = Timer(case_id=self.id or 0, kind=kind, due_at=due, task_id=task_id,
                       status=TimerStatus.PAUSED if paused else TimerStatus.PENDING)
         self.timers.append(timer)

@@ -182,3 +182,24 @@ def test_form_data_that_cannot_be_recorded_is_refused_naming_the_step_and_field(
     assert words == "bytes" or "记录" in str(err.value)
     assert case.open_steps()[0].id == step.id and len(case.new_events) == events
     assert case.state == CaseState.ACCEPTED
+
+
+def test_a_recount_during_a_not_counted_step_keeps_that_step_held_to_its_own_duration() -> None:
+    cal = calendar()
+    case = received("drainage_permit.bpmn", when="2027-01-20T09:00", cal=cal)
+    case.accept(now=at("2027-01-20T10:00"), actor="李窗口")
+    inspection = case.open_steps()[0]
+    case.complete(inspection.id, now=at("2027-01-21T10:00"), user="核查员",
+                  data={"opinion": "需检测", "needs_testing": True})
+    [testing] = [s for s in case.open_steps() if not s.counted]
+    assert case.clock.value == "suspended"
+    own = {t.kind: t.status.value for t in case.pending_timers() if t.task_id == testing.id}
+    assert set(own.values()) == {"pending"}  # held to its expected duration while it stops the clock
+    case.attach(setting("drainage_permit.bpmn", calendar(with_2027=True)))
+    before = testing.due.day
+    assert case.recompute_deadlines(now=at("2027-01-22T09:00"), actor="admin", why="导入")
+    assert testing.due.day != before  # the real 春节 is longer than the estimate: it moved
+    own = {t.kind: t.status.value for t in case.pending_timers() if t.task_id == testing.id}
+    assert set(own.values()) == {"pending"}
+    others = {t.status.value for t in case.pending_timers() if t.task_id != testing.id}
+    assert others == {"paused"}  # the case's own rows still wait for the clock
