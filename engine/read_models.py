@@ -54,12 +54,6 @@ class SupervisionReads(Protocol):
         one query: neither the spec nor the BPMN is read."""
 
 
-class HasSupervisionReads(Protocol):
-    """A unit of work that carries the supervision read model (``uow.reads``)."""
-
-    reads: SupervisionReads
-
-
 @dataclass(frozen=True)
 class PowerOverview:
     """One power's open cases (all its deployed versions together)."""
@@ -83,5 +77,5 @@ class UnitOverview:
     powers: tuple[PowerOverview, ...]
 
 
-__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "DefinitionCounts", "HasSupervisionReads",
+__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "DefinitionCounts",
            "PowerOverview", "SupervisionReads", "UnitOverview"]
