@@ -431,7 +431,8 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         stopping_step = task_id is not None and any(
             s.ended_at is None and s.task_id == task_id for s in self.stops)
         paused = (self.clock == ClockState.SUSPENDED and not stopping_step
-                  and kind not in (TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE))
+                  and kind not in (TimerKind.RENEWAL_EXPIRY, TimerKind.MAKEUP_DUE,
+                                   TimerKind.STOP_WARNING, TimerKind.STOP_OVERDUE))
         timer = Timer(case_id=self.id or 0, kind=kind, due_at=due, task_id=task_id,
                       status=TimerStatus.PAUSED if paused else TimerStatus.PENDING)
         self.timers.append(timer)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from engine.case import Case
 
 ART45_BASIS = "《中华人民共和国行政许可法》第四十五条"
+STOP_TIMER_KINDS = frozenset({TimerKind.STOP_WARNING, TimerKind.STOP_OVERDUE})
 CASE_TIMER_KINDS = frozenset({
     TimerKind.CASE_WARNING, TimerKind.CASE_OVERDUE, TimerKind.STATUTORY_OVERDUE,
     TimerKind.RENEWAL_EXPIRY,
@@ -132,8 +133,18 @@ class ClockRules:
             self.state = CaseState.IN_SPECIAL
         elif kind == "supplement":
             self.state = CaseState.IN_CORRECTION
+        expected = None
+        if expected_days is not None and task_id is None:
+            # A stopped clock must never silence supervision: a stop with an expected duration
+            # is watched like any deadline (a not-counted step already is, by its own limit).
+            expected = compute(self.calendar, self.now, expected_days, "中止计时预计期限")
+            warn = warning_at(self.calendar, expected, expected_days, self.rules.warning_share)
+            if warn is not None:
+                self.add_timer(TimerKind.STOP_WARNING, warn)
+            self.add_timer(TimerKind.STOP_OVERDUE, expected.at)
         self.event("clock_stopped", kind=kind, reason=reason, basis=basis, special=special,
-                   expected_days=expected_days)
+                   expected_days=expected_days,
+                   expected_end=expected.day.isoformat() if expected else None)
         return stop
 
     def end_stop(self: Case, *, kind: str | None = None, result: str | None = None,
@@ -143,6 +154,7 @@ class ClockRules:
                      and (task_id is None or s.task_id in (None, task_id))), None)
         if stop is None:
             return None
+        self.cancel_timers(kinds=STOP_TIMER_KINDS)
         moved: dict[str, int] = {}
         if self.clock == ClockState.SUSPENDED:
             moved = self._shift_for_stop(stop, except_task=stop.task_id)

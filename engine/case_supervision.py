@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidAction, NotFound
 from engine.model import (
@@ -188,6 +188,31 @@ class SupervisionRules:
             self.event("deemed_renewal_pending", reason="the decision step is not reached yet")
         return True
 
+    def _open_stop(self: Case) -> tuple[int, Any] | None:
+        for number, stop in enumerate(self.stops, 1):
+            if stop.ended_at is None:
+                return number, stop
+        return None
+
+    def _on_stop_warning(self: Case, timer: Timer) -> bool:
+        found = self._open_stop()
+        if found is None:
+            return False
+        number, stop = found
+        return self.card(CardKind.WARNING, f"stop{number}", self._holder(),
+                         f"中止计时（{stop.special or stop.reason}）预计 {stop.expected_days} 个工作日，即将到期")
+
+    def _on_stop_overdue(self: Case, timer: Timer) -> bool:
+        """The clock has stood still longer than the applicant was told: a yellow card against
+        the post holding the case (the stop's own time is not counted, its overrun is seen)."""
+        found = self._open_stop()
+        if found is None:
+            return False
+        number, stop = found
+        return self.card(CardKind.YELLOW, f"stop{number}", self._holder(),
+                         f"中止计时（{stop.special or stop.reason}）超过预计的 {stop.expected_days} 个工作日，"
+                         f"仍未恢复计时")
+
     def _absent_consent(self: Case, step: StepRecord) -> bool:
         """联办件 缺席默认: a department silent past its step deadline counts as consenting."""
         self.breach(BreachKind.ABSENT_CONSENT,
@@ -293,4 +318,6 @@ _EFFECTS: dict[TimerKind, Callable[[Case, Timer], bool]] = {
     TimerKind.ACCEPTANCE_DUE: SupervisionRules._on_acceptance_due,
     TimerKind.MAKEUP_DUE: SupervisionRules._on_makeup_due,
     TimerKind.RENEWAL_EXPIRY: SupervisionRules._on_renewal_expiry,
+    TimerKind.STOP_WARNING: SupervisionRules._on_stop_warning,
+    TimerKind.STOP_OVERDUE: SupervisionRules._on_stop_overdue,
 }

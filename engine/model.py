@@ -100,6 +100,8 @@ class TimerKind(str, enum.Enum):
     ACCEPTANCE_DUE = "acceptance_due"  # ALL Art. 32: no notice within 5 working days
     MAKEUP_DUE = "makeup_due"  # 容缺: materials not made up in time
     RENEWAL_EXPIRY = "renewal_expiry"  # ALL Art. 50: licence expires before the decision
+    STOP_WARNING = "stop_warning"  # share of a clock stop's expected duration used
+    STOP_OVERDUE = "stop_overdue"  # a clock stop ran past its expected end
 
 
 class TimerStatus(str, enum.Enum):

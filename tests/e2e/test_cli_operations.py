@@ -126,3 +126,23 @@ def test_a_date_counted_on_an_estimated_year_is_marked_provisional_where_the_cle
     assert "promised by 2027-01-05（暂定）" in r.out and "statutory by 2027-01-19（暂定）" in r.out
     receipt = run_cli("--db", sqlite_url, "--now", "2026-12-21T09:12", "case", "receipt", number)
     assert receipt.code == 0 and "估算" in receipt.out and "重新计算" in receipt.out
+
+
+def test_a_special_procedure_past_its_expected_days_is_carded_while_the_clock_stays_stopped(
+        run_cli, sqlite_url):
+    _setup(run_cli, sqlite_url)
+    number = run_cli("--db", sqlite_url, "--now", "2026-03-02T09:00", "case", "start",
+                     "XK-SPJY-001", "--applicant", "张三").out.strip()
+    assert run_cli("--db", sqlite_url, "--now", "2026-03-02T10:00", "case", "accept", number,
+                   "--as", "王窗口").code == 0
+    r = run_cli("--db", sqlite_url, "--now", "2026-03-04T09:00", "case", "special", "start",
+                number, "--as", "科长", "--type", "专家评审", "--reason", "技术复杂",
+                "--expected-days", "5")
+    assert r.code == 0, r.err
+    assert run_cli("--db", sqlite_url, "--now", "2026-03-12T09:00", "timers", "run-once").code == 0
+    cards = json.loads(run_cli("--db", sqlite_url, "--now", T, "cards", "list", "--json").out)
+    assert [(c["kind"], c["against"]) for c in cards if c["against"] == "stop1"] == [
+        ("yellow", "stop1"), ("warning", "stop1")]
+    record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
+    assert record["state"] == "in_special" and record["clock"] == "suspended"
+    assert record["audit_chain"] == "intact"

@@ -203,3 +203,45 @@ def test_a_recount_during_a_not_counted_step_keeps_that_step_held_to_its_own_dur
     assert set(own.values()) == {"pending"}
     others = {t.status.value for t in case.pending_timers() if t.task_id != testing.id}
     assert others == {"paused"}  # the case's own rows still wait for the clock
+
+
+# -- a stopped clock never silences supervision ------------------------------------------------
+
+
+def _fire_due(case: Case, until: str) -> list[str]:
+    """Fire every pending row due by ``until`` (what the sweep would), in due order."""
+    fired = []
+    for timer in case.timers:  # ids, as the repository would give them
+        if timer.id is None:
+            timer.id = 1000 + max([t.id or 0 for t in case.timers] + [0])
+    for timer in sorted(case.pending_timers("pending"), key=lambda t: t.due_at):
+        if timer.due_at <= at(until) and case.fire(timer, now=at(until)):
+            fired.append(timer.kind.value)
+    return fired
+
+
+def test_a_special_procedure_that_overruns_its_expected_days_gets_a_warning_then_a_yellow_card(
+        ) -> None:
+    case = accepted()
+    case.start_special(now=at("2026-03-04T09:00"), actor="科长", kind="专家评审",
+                       reason="技术复杂", expected_days=5)  # expected to end 03-11
+    assert _fire_due(case, "2026-03-10T12:00") == []
+    assert _fire_due(case, "2026-03-11T09:00") == ["stop_warning"]
+    assert _fire_due(case, "2026-03-12T09:00") == ["stop_overdue"]
+    [warning, yellow] = [c for c in case.cards if c.against == "stop1"]
+    assert (warning.kind.value, yellow.kind.value) == ("warning", "yellow")
+    assert "专家评审" in yellow.note and yellow.post == "现场核查岗"
+    assert case.clock.value == "suspended"  # the card does not restart the clock
+
+
+def test_a_stop_that_ends_in_time_raises_nothing_and_a_second_stop_is_watched_on_its_own() -> None:
+    case = accepted()
+    case.start_special(now=at("2026-03-04T09:00"), actor="科长", kind="检测", reason="水质",
+                       expected_days=5)
+    case.end_special(now=at("2026-03-06T09:00"), actor="科长", result="合格")
+    assert not [t for t in case.pending_timers() if t.kind.value.startswith("stop_")]
+    case.start_special(now=at("2026-03-09T09:00"), actor="科长", kind="鉴定", reason="复核",
+                       expected_days=2)
+    _fire_due(case, "2026-03-20T09:00")
+    assert [(c.against, c.kind.value) for c in case.cards if c.against.startswith("stop")] == [
+        ("stop2", "warning"), ("stop2", "yellow")]
