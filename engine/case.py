@@ -106,6 +106,7 @@ class Case(WindowRules, ClockRules, SupervisionRules):
     def __post_init__(self) -> None:
         self._setting: Setting | None = None
         self._runtime: Runtime | None = None
+        self._workflow_json: str | None = None  # the state as saved next, made by flush_workflow
         self._now: datetime = self.received_at
         self._actor: str = "system"
 
@@ -197,6 +198,7 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         from the aggregate (their history is in the trail)."""
         self.new_events.clear()
         self.new_flags.clear()
+        self._workflow_json = None
         self.timers = [t for t in self.timers if t.status.value in ("pending", "paused", "failed")]
         self.steps.sort(key=lambda s: (s.ready_at, s.id))  # the order a load gives
 
@@ -208,13 +210,21 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         if self._runtime is not None:
             state = self._runtime.state()
             try:
-                json.dumps(state, allow_nan=False)
+                text = json.dumps(state, separators=(",", ":"), allow_nan=False)
             except (TypeError, ValueError) as err:
                 raise ScriptError(
                     f"case {self.number}: a script or condition of {self.power.name} left a value "
                     f"that cannot be recorded ({err}); nothing was saved — the process's scripts "
                     f"may store only text, numbers, true/false, lists and objects") from None
             self.workflow_state = state
+            self._workflow_json = text
+
+    def workflow_json(self) -> str:
+        """The workflow state as compact JSON (made once per save when the workflow ran)."""
+        text = self._workflow_json
+        if text is None:
+            text = json.dumps(self.workflow_state, separators=(",", ":"), allow_nan=False)
+        return text
 
     # -- audit ----------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ def _case_values(case: Case) -> dict[str, Any]:
                    "statutory": _deadline_json(case.statutory)},
         parts={"stops": len(case.stops), "extensions": len(case.extensions),
                "cards": len(case.cards), "breaches": len(case.breaches)},
-        workflow_state=state_codec.encode(case.workflow_state),
+        workflow_state=state_codec.encode(case.workflow_json()),
         serializer_version=_serializer_version())
     return values
 

@@ -27,8 +27,9 @@ def _dictionary() -> bytes:
     return (Path(__file__).with_name("state_zdict_1.json")).read_bytes()
 
 
-def encode(state: dict[str, Any]) -> bytes:
-    raw = json.dumps(state, separators=(",", ":")).encode()
+def encode(state_json: str) -> bytes:
+    """The state's JSON text (as the case made it), deflated for storage."""
+    raw = state_json.encode()
     deflate = zlib.compressobj(_LEVEL, zdict=_dictionary())
     return _PREFIX + deflate.compress(raw) + deflate.flush()
 
