@@ -245,3 +245,12 @@ def test_a_stop_that_ends_in_time_raises_nothing_and_a_second_stop_is_watched_on
     _fire_due(case, "2026-03-20T09:00")
     assert [(c.against, c.kind.value) for c in case.cards if c.against.startswith("stop")] == [
         ("stop2", "warning"), ("stop2", "yellow")]
+
+
+@pytest.mark.parametrize("actor", ["", "   "])
+def test_an_action_by_nobody_is_refused_and_changes_nothing(actor: str) -> None:
+    case = received()
+    events = len(case.new_events)
+    with pytest.raises(InvalidAction, match="who acts is empty"):
+        case.accept(now=at("2026-03-02T10:00"), actor=actor)
+    assert case.state == CaseState.RECEIVED and len(case.new_events) == events
