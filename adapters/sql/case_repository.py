@@ -49,6 +49,8 @@ from engine.model import (
     Timer,
 )
 
+READ_FIRST = "sunshine_read_first"  # SQLite: the next transaction starts by reading a case
+DEFERRED = "sunshine_deferred"  # SQLite: this transaction has only read so far
 _CASE_SKIP = ("promised", "statutory", "steps", "timers", "stops", "extensions", "cards",
               "breaches", "new_events", "new_flags", "workflow_state", "id")
 _CASE_FIELDS = [f.name for f in dataclasses.fields(Case) if f.name not in _CASE_SKIP]
@@ -148,6 +150,7 @@ class SqlCaseRepository(_Repo):
             return self._assemble(found, lambda name, _query: parts[name])
         if lock and self.pg:
             query = query.with_for_update()
+        self._read_first(lock)
         row = self.conn.execute(query, {"key": key}).first()
         if row is None:
             raise NotFound("no such case")
@@ -208,10 +211,24 @@ class SqlCaseRepository(_Repo):
             except NotFound:
                 case = None
         if case is None:
+            self._read_first(False)
             step = SqlStepRepository(self.conn).get(ref)
             case = self.get_by_id(step.case_id)
             ref = step.id
         return case, case.step(ref)
+
+    def _read_first(self, lock: bool) -> None:
+        """SQLite: a unit of work that starts by loading a case holds no lock while the case's
+        rules (and the process's scripts) run; ``save`` takes the write lock."""
+        if not self.pg and not lock and not self.conn.in_transaction():
+            self.conn.info[READ_FIRST] = True
+
+    def _take_write_lock(self) -> None:
+        if self.conn.info.pop(DEFERRED, False):
+            # End the read, then write under the lock; the version check in the UPDATE sees any
+            # change someone made in between (Conflict), so nothing is lost or overwritten.
+            self.conn.exec_driver_sql("COMMIT")
+            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _flush(self) -> None:
         if self.plans:
@@ -226,6 +243,7 @@ class SqlCaseRepository(_Repo):
         if self.pg and self.plans is not None:
             self.plans.append(self._plan(case, values))
             return
+        self._take_write_lock()
         try:
             result = self.conn.execute(_UPDATE_CASE, values)
         except sa.exc.StatementError as err:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sql import pg_path
 from adapters.sql import repositories as r
-from adapters.sql.case_repository import SqlCaseRepository
+from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
 from adapters.sql.read_models import SqlSupervisionReads
 from engine.errors import Conflict
 
@@ -41,7 +41,14 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", echo: bool = Fa
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit of work that starts by loading a case reads in a plain (deferred)
+            # transaction, runs the case's rules holding no lock, and takes the write lock only
+            # to save (adapters/sql/case_repository.py); any other begins with the write lock.
+            if conn.info.pop(READ_FIRST, False):
+                conn.exec_driver_sql("BEGIN")
+                conn.info[DEFERRED] = True
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every unit of work. A connection that died while
@@ -71,8 +78,7 @@ class SqlUnitOfWork:
         self.conn: Connection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self.engine.connect()
-        self._tx = self.conn.begin()
+        self.conn = self.engine.connect()  # the transaction begins with the first statement
         c = self.conn
         self.definitions = r.SqlDefinitionRepository(c)
         self._plans: list[Any] = []  # PostgreSQL: planned writes, sent with the COMMIT
@@ -92,9 +98,11 @@ class SqlUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         assert self.conn is not None
         try:
-            if self._tx.is_active:
-                self._tx.rollback()
+            if self.conn.in_transaction():
+                self.conn.rollback()
         finally:
+            for flag in (READ_FIRST, DEFERRED):  # the DBAPI connection goes back to the pool
+                self.conn.info.pop(flag, None)
             self.conn.close()
             self.conn = None
 
@@ -106,10 +114,14 @@ class SqlUnitOfWork:
                 pg_path.run_plans(self.conn, plans, commit=True)
             except Exception as err:
                 raise _translate(err, plans) from None
-        self._tx.commit()  # after the pipeline's COMMIT the driver has nothing left to send
+        assert self.conn is not None
+        self.conn.info.pop(DEFERRED, None)
+        self.conn.commit()  # after the pipeline's COMMIT the driver has nothing left to send
 
     def rollback(self) -> None:
-        self._tx.rollback()
+        assert self.conn is not None
+        self.conn.info.pop(DEFERRED, None)
+        self.conn.rollback()
 
     def is_transient(self, err: BaseException) -> bool:
         """A lost or refused connection, a database shutting down or locked past the timeout:

@@ -1,0 +1,72 @@
+"""On SQLite a case's rules (and the process's scripts and conditions) run holding no write lock:
+a unit of work that starts by loading a case reads, computes, and only then takes the lock to
+save with the version check. So a slow step on one case never holds up the window on another,
+and a change made to the same case meanwhile is caught, not overwritten."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.errors import Conflict
+from engine.model import CardKind
+from engine.services import cases
+from engine.services.catalogue_admin import deploy
+from tests.conftest import PROCESSES, MovableClock, make_env
+
+
+@pytest.fixture
+def two_envs(tmp_path: Path, clock: MovableClock):  # noqa: ANN201
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = make_env(url, clock)
+    deploy(first, [str(PROCESSES / "food_business_licence.bpmn")])
+    second = make_env(url, clock)  # another process on the same file
+    yield first, second
+    first.engine.dispose()  # type: ignore[attr-defined]
+    second.engine.dispose()  # type: ignore[attr-defined]
+
+
+def _accepted(env, name: str) -> str:  # noqa: ANN001
+    number = cases.start_case(env, "XK-SPJY-001", name).number
+    cases.accept(env, number, actor="王窗口")
+    return number
+
+
+def test_another_case_can_be_worked_on_while_a_case_is_being_computed(two_envs) -> None:  # noqa: ANN001
+    first, second = two_envs
+    slow, other = _accepted(first, "甲"), _accepted(first, "乙")
+    done = threading.Event()
+
+    def window() -> None:  # the other process accepts … completes a step on another case
+        step = cases.find_case(second, other).open_steps()[0]
+        cases.complete_task(second, step.id, user="核查员", data={"opinion": "合格"})
+        done.set()
+
+    with first.uow() as uow:
+        case = cases.load(first, uow, slow)  # read: no write lock yet
+        worker = threading.Thread(target=window)
+        worker.start()
+        worker.join(timeout=15)
+        assert done.is_set(), "the other case waited for this unit of work's lock"
+        case.card(CardKind.WARNING, "promised", None, "计算完成")
+        uow.cases.save(case)  # now the lock, and the version check
+        uow.commit()
+    assert [c.note for c in cases.find_case(first, slow).cards] == ["计算完成"]
+    assert cases.find_case(first, other).open_steps()[0].name == "审核"
+
+
+def test_a_change_to_the_same_case_meanwhile_is_caught_not_overwritten(two_envs) -> None:  # noqa: ANN001
+    first, second = two_envs
+    number = _accepted(first, "丙")
+    with first.uow() as uow:
+        case = cases.load(first, uow, number)
+        step = case.open_steps()[0]
+        cases.complete_task(second, step.id, user="核查员", data={"opinion": "合格"})
+        case.card(CardKind.WARNING, "promised", None, "不会写入")
+        with pytest.raises(Conflict):
+            uow.cases.save(case)
+            uow.commit()
+    after = cases.find_case(first, number)
+    assert after.cards == [] and after.open_steps()[0].name == "审核"
