@@ -28,8 +28,6 @@ from engine.model import (
     BreachKind,
     Card,
     CardKind,
-    CaseState,
-    ClockState,
     ClockStop,
     Extension,
     Measure,
@@ -41,10 +39,6 @@ from engine.model import (
 )
 
 R = TypeVar("R")
-_ENUMS: dict[str, type[enum.Enum]] = {
-    "state": CaseState, "clock": ClockState, "status": TaskStatus,
-}
-
 
 def _row(obj: Any, skip: Sequence[str] = ()) -> dict[str, Any]:
     out = {}

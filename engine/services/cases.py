@@ -187,12 +187,6 @@ def supplement_received(env: Env, number: str, *, actor: str, note: str = "",
     return in_case(env, number, now, run)
 
 
-def find_step(env: Env, task_ref: str) -> StepRecord:
-    """A step by its id or the first characters of it (as printed in the task list)."""
-    with env.uow() as uow:
-        return uow.steps.get(task_ref)
-
-
 def in_step_case(env: Env, task_ref: str, now: datetime | None,
                  fn: Callable[[Case, StepRecord, datetime], T]) -> T:
     """Find a step by its id (or a unique prefix), load its case, run ``fn``, save, commit."""
