@@ -10,6 +10,7 @@ from engine.errors import ConfigError
 from engine.services.context import Rules
 
 DEFAULT_DB = "sqlite:///sunshine.db"
+MODES = ("production", "test", "demo")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     sweep_interval_seconds: int = 30
     rules: Rules = Rules()
+    # production: the clock is the system's; test and demo installations may time-travel (--now)
+    mode: str = "production"
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -43,6 +46,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
     sync = env.get("SUNSHINE_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
     if sync not in ("NORMAL", "FULL"):
         raise ConfigError("SUNSHINE_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
+    mode = env.get("SUNSHINE_MODE", "production").strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"SUNSHINE_MODE={mode!r} is not one of: {', '.join(MODES)}")
     return Settings(
         database_url=db or env.get("SUNSHINE_DATABASE_URL") or DEFAULT_DB,
         timezone=env.get("SUNSHINE_TIMEZONE", "Asia/Shanghai"),
@@ -50,4 +56,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         sqlite_synchronous=sync,
         sweep_interval_seconds=int(_float(env, "SUNSHINE_SWEEP_INTERVAL", 30)),
         rules=Rules(warning_share=share, red_card_against=red),
+        mode=mode,
     )

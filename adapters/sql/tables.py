@@ -53,6 +53,9 @@ powers = sa.Table(
     sa.Column("process_id", sa.String(200), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # active, withdrawn
     sa.Column("latest_definition_id", sa.Integer, nullable=False),
+    sa.Column("withdrawn_at", UTCDateTime, nullable=True),
+    sa.Column("withdrawn_by", sa.String(64), nullable=True),
+    sa.Column("withdrawn_reason", sa.Text, nullable=True),
 )
 
 definitions = sa.Table(
@@ -249,3 +252,75 @@ applicant_flags = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
 )
+
+# -- who may act (migration 0008) ------------------------------------------------------------
+
+users = sa.Table(
+    "users", metadata, _id(),
+    sa.Column("login", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),  # stable codes: window, handler, …
+    sa.Column("posts", sa.JSON, nullable=False),  # lane names held (岗位)
+    sa.Column("leads", sa.JSON, nullable=False),  # posts this user leads (may reassign within)
+    sa.Column("password_hash", sa.Text, nullable=True),  # argon2id
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+    sa.Column("disabled_by", sa.String(64), nullable=True),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata, _id(),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),  # shown, looked up
+    sa.Column("secret_hash", sa.Text, nullable=False),  # argon2id of the whole key
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_by", sa.String(64), nullable=True),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+# Refused attempts (权限不足): who tried what, on which case, and the rule that said no.
+access_denials = sa.Table(
+    "access_denials", metadata, _id(),
+    sa.Column("at", UTCDateTime, nullable=False),  # the acting time (may be --now in test mode)
+    sa.Column("written_at", UTCDateTime, nullable=False),  # the wall clock
+    sa.Column("login", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("rule", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(100), nullable=False),  # case number, breach #, power code …
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+# Idempotent start: the request key a front end sends with `case start`, and the case it made.
+start_requests = sa.Table(
+    "start_requests", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Notices to applicants, written in the same transaction as the change that caused them and
+# delivered by a worker (print queue, e-mail, SMS); ``dedupe`` makes "sent twice" impossible.
+outbox = sa.Table(
+    "outbox", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=True, index=True),
+    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # stable code: acceptance_notice, …
+    sa.Column("channel", sa.String(20), nullable=False),  # print, email, sms
+    sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),  # the notice as the core wrote it
+    sa.Column("status", sa.String(20), nullable=False),  # pending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+)
+sa.Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
