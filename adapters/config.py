@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.errors import ConfigError
 from engine.services.context import Rules
@@ -23,6 +23,16 @@ class Settings:
     rules: Rules = Rules()
     # production: the clock is the system's; test and demo installations may time-travel (--now)
     mode: str = "production"
+    # delivering notices (docs/operations.md, 通知送达): no SMTP host → e-mail notices wait
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    print_dir: str = "./notices"
+    sms_gateway: str = ""  # "", "log" or package.module:factory
+    sms_log: str = ""  # the log gateway's file (default: sms.log in the print directory)
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -57,4 +67,38 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         sweep_interval_seconds=int(_float(env, "SUNSHINE_SWEEP_INTERVAL", 30)),
         rules=Rules(warning_share=share, red_card_against=red),
         mode=mode,
+        **_delivery(env),
     )
+
+
+def _delivery(env: Mapping[str, str]) -> dict[str, object]:
+    """The notice-delivery settings (SMTP, print queue, SMS gateway), checked."""
+    host = env.get("SUNSHINE_SMTP_HOST", "").strip()
+    port_text = env.get("SUNSHINE_SMTP_PORT", "").strip()
+    try:
+        port = int(port_text) if port_text else 25
+    except ValueError:
+        raise ConfigError(f"SUNSHINE_SMTP_PORT={port_text!r} is not a port number, e.g. 25 or "
+                          f"587") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"SUNSHINE_SMTP_PORT={port} is not a port number (1 to 65535)")
+    sender = env.get("SUNSHINE_SMTP_FROM", "").strip()
+    user = env.get("SUNSHINE_SMTP_USER", "").strip()
+    password = env.get("SUNSHINE_SMTP_PASSWORD", "")
+    tls = env.get("SUNSHINE_SMTP_STARTTLS", "true").strip().lower()
+    if tls not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"SUNSHINE_SMTP_STARTTLS={tls!r} must be true or false")
+    if host and "@" not in sender:
+        raise ConfigError("SUNSHINE_SMTP_FROM must be the sender's e-mail address (e.g. "
+                          "notices@county.gov.cn) when SUNSHINE_SMTP_HOST is set")
+    if user and not password:
+        raise ConfigError("SUNSHINE_SMTP_USER is set but SUNSHINE_SMTP_PASSWORD is empty")
+    print_dir = env.get("SUNSHINE_PRINT_DIR", "").strip() or "./notices"
+    gateway = env.get("SUNSHINE_SMS_GATEWAY", "").strip()
+    if gateway not in ("", "log") and ":" not in gateway:
+        raise ConfigError(f"SUNSHINE_SMS_GATEWAY={gateway!r} must be log or "
+                          f"package.module:factory")
+    sms_log = env.get("SUNSHINE_SMS_LOG", "").strip() or os.path.join(print_dir, "sms.log")
+    return {"smtp_host": host, "smtp_port": port, "smtp_from": sender, "smtp_user": user,
+            "smtp_password": password, "smtp_starttls": tls in ("true", "1", "yes"),
+            "print_dir": print_dir, "sms_gateway": gateway, "sms_log": sms_log}

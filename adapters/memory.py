@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from engine.calendar import WorkingCalendar
 from engine.case import Case
+from engine.documents import Notice, NoticeStatus
 from engine.errors import Conflict, NotFound
 from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
 from engine.read_models import DECIDED_CLOCK, OPEN_STATES, SUSPENDED_CLOCK, DefinitionCounts
@@ -36,7 +37,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _JSON_FIELDS = frozenset({"data", "payload", "workflow_state", "power", "spec", "holidays",
                           "workdays"})
 _TABLES = ("definitions", "powers", "serials", "cases", "steps", "timers", "audit", "cards",
-           "breaches", "stops", "extensions", "calendar", "flags")
+           "breaches", "stops", "extensions", "calendar", "flags", "outbox")
 
 
 # -- copying rows in and out --------------------------------------------------------------------
@@ -506,6 +507,60 @@ class MemorySupervisionReads(_Repo):
         return {r["id"]: json.loads(r["power"]) for r in rows if r is not None}
 
 
+class MemoryOutboxRepository(_Repo):
+    """adapters/sql/outbox.py's semantics: dedupe keys stored once, due rows claimed in order
+    with the lease and the attempt counted."""
+
+    def add(self, notices: Any, now: dt.datetime) -> None:
+        at = _column("now", now)
+        taken = {n.dedupe for n in self.tx.values("outbox")}
+        for n in notices:
+            if n.dedupe in taken:
+                continue
+            taken.add(n.dedupe)
+            new_id = self.tx.db.next_id("outbox")
+            _column("document", n.document.to_dict())  # a JSON column, as in the database
+            self.tx.put("outbox", new_id, dataclasses.replace(
+                n, id=new_id, status=NoticeStatus.PENDING, attempts=0, next_attempt_at=at,
+                last_error=None, created_at=at, sent_at=None))
+
+    def due(self, now: dt.datetime, limit: int, *, channels: Any = None,
+            lease: dt.timedelta = dt.timedelta(minutes=10)) -> list[Notice]:
+        at = _column("now", now)
+        rows = sorted((n for n in self.tx.values("outbox") if n.status == NoticeStatus.PENDING
+                       and n.next_attempt_at <= at
+                       and (channels is None or n.channel.value in channels)),
+                      key=lambda n: (n.next_attempt_at, n.id))[:limit]
+        claimed = [dataclasses.replace(n, attempts=n.attempts + 1, next_attempt_at=at + lease)
+                   for n in rows]
+        for n in claimed:
+            self.tx.put("outbox", n.id, n)
+        return claimed
+
+    def _set(self, notice_id: int, **values: Any) -> None:
+        row = self.tx.get("outbox", notice_id)
+        if row is not None:
+            self.tx.put("outbox", notice_id, dataclasses.replace(row, **values))
+
+    def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
+        self._set(notice_id, status=NoticeStatus.SENT, sent_at=_column("at", at), last_error=None)
+
+    def mark_failed(self, notice_id: int, at: dt.datetime, error: str,
+                    next_attempt_at: dt.datetime, give_up: bool) -> None:
+        self._set(notice_id, status=NoticeStatus.FAILED if give_up else NoticeStatus.PENDING,
+                  last_error=error, next_attempt_at=_column("next_attempt_at", next_attempt_at))
+
+    def for_case(self, case_id: int) -> list[Notice]:
+        return sorted((n for n in self.tx.values("outbox") if n.case_id == case_id),
+                      key=lambda n: n.id)
+
+    def list(self, *, case_number: str | None = None, status: str | None = None,
+             limit: int = 200) -> list[Notice]:
+        rows = sorted(self.tx.values("outbox"), key=lambda n: -n.id)
+        return [n for n in rows if (not case_number or n.case_number == case_number)
+                and (not status or n.status.value == status)][:limit]
+
+
 # -- unit of work ---------------------------------------------------------------------------------
 
 
@@ -537,6 +592,7 @@ class MemoryUnitOfWork:
         self.calendar = MemoryCalendarRepository(tx)
         self.flags = MemoryFlagRepository(tx)
         self.reads = MemorySupervisionReads(tx)
+        self.outbox = MemoryOutboxRepository(tx)
 
     def commit(self) -> None:
         tx = self._require()

@@ -8,10 +8,12 @@ the clock tells the time.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from engine.case import Case
+from engine.documents import Document, Notice
 from engine.model import (
     ApplicantFlag,
     AuditEvent,
@@ -126,6 +128,34 @@ class FlagRepository(Protocol):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]: ...
 
 
+class OutboxRepository(Protocol):
+    """Notices to applicants (engine/documents.py), written in the same transaction as the
+    change that caused them and delivered later (engine/services/notices.py).
+
+    ``add`` skips a notice whose ``dedupe`` key is stored already. ``due`` claims what is due
+    (pending, ``next_attempt_at`` passed, on the given channels) so that no other worker takes
+    it: the rows are locked (``FOR UPDATE SKIP LOCKED``; SQLite: the write lock), each attempt
+    is counted and its ``next_attempt_at`` moved on by ``lease``; the caller commits at once
+    and sends outside the transaction, then marks each row sent or failed in its own."""
+
+    def add(self, notices: Sequence[Notice], now: datetime) -> None: ...
+    def due(self, now: datetime, limit: int, *, channels: Sequence[str] | None = None,
+            lease: timedelta = timedelta(minutes=10)) -> list[Notice]: ...
+    def mark_sent(self, notice_id: int, at: datetime) -> None: ...
+    def mark_failed(self, notice_id: int, at: datetime, error: str, next_attempt_at: datetime,
+                    give_up: bool) -> None: ...
+    def for_case(self, case_id: int) -> list[Notice]: ...
+    def list(self, *, case_number: str | None = None, status: str | None = None,
+             limit: int = 200) -> list[Notice]: ...
+
+
+class Sender(Protocol):
+    """One delivery channel (print queue, e-mail, SMS): deliver one document to one recipient,
+    or raise (the notice is retried later); never partly."""
+
+    def send(self, document: Document, recipient: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     definitions: DefinitionRepository
     cases: CaseRepository
@@ -139,6 +169,7 @@ class UnitOfWork(Protocol):
     calendar: CalendarRepository
     flags: FlagRepository
     reads: SupervisionReads
+    outbox: OutboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -110,6 +110,12 @@ def _print_case(ctx: Ctx, number: str) -> None:
         click.echo("违诺 breaches:")
         for b in r["breaches"]:
             click.echo(f"  #{b['id']} {b['kind']}  {b['post'] or ''} {b['person'] or ''}  {b['facts']}")
+    if r.get("notices"):
+        click.echo("通知 notices:")
+        for n in r["notices"]:
+            click.echo(f"  {n['title']}  {n['channel_label']} {n['recipient']}  {n['status_label']}"
+                       + (f"（{_t(n['sent'])}）" if n["sent"] else f"（第 {n['attempts']} 次：{n['last_error']}）"
+                          if n["last_error"] else ""))
     if r["gaps"]:
         g = r["gaps"]
         click.echo(f"容缺材料 gaps: {'、'.join(g['items'])}  "
@@ -451,51 +457,6 @@ def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
 
     handling.gaps_made_up(ctx.env, number, actor=actor, now=ctx.now)
     click.echo(f"{number} 容缺材料已补齐 made up")
-
-
-@case.command("receipt")
-@click.argument("number")
-@pass_ctx
-def case_receipt(ctx: Ctx, number: str) -> None:
-    """Print the receipt (受理通知书 / 收件回执) to hand to the applicant."""
-    from engine.services.supervision import case_record
-    from engine.services.views import power_of_definition
-
-    r = case_record(ctx.env, number)
-    power = power_of_definition(ctx.env, r["definition_id"])
-    refused = r["state"] == "not_accepted"
-    title = ("不予受理通知书" if refused else "受理通知书" if r["accepted_at"]
-             else "补正材料通知书（一次性告知）" if r["supplement_notices"] else "收件回执")
-    click.echo(f"{power.unit}\n{title}\n")
-    click.echo(f"办件编号：{r['number']}        查询码：{r['query_code']}")
-    click.echo(f"申请事项：{power.name}（{power.code}）  办件类型：{r['mode']}")
-    click.echo(f"申请人：{r['applicant']}")
-    click.echo(f"收件时间：{_t(r['received_at'])}")
-    if refused:
-        reason = next((e["payload"].get("reason") for e in r["history"]
-                       if e["kind"] == "not_accepted"), "")
-        click.echo(f"不予受理理由：{reason}")
-        click.echo("如不服本决定，可依法申请行政复议或者提起行政诉讼。")
-    elif r["accepted_at"]:
-        click.echo(f"受理时间：{_t(r['accepted_at'])}" + ("（依法视为受理）" if r["deemed_accepted"] else ""))
-        if power.promised_limit == 0:
-            click.echo(f"承诺办结时限：当场办结（即办件），最迟 {r['promised_deadline']} 当日")
-        else:
-            click.echo(f"承诺办结时限：{r['promised_deadline']} 前（{power.promised_limit} 个工作日）")
-        click.echo(f"法定办结时限：{r['statutory_deadline'] or '法律未规定'}" +
-                   (f" 前（{power.statutory_limit} 个工作日）" if r["statutory_deadline"] else ""))
-        if r["gaps"]:
-            click.echo(f"容缺受理：以下材料须于 {_last_day(r['gaps']['due_at'])} 前补齐，逾期未补齐的终止办理："
-                       + "、".join(r["gaps"]["items"]))
-        if r["provisional_deadlines"]:
-            click.echo("（注：所涉年度的国务院节假日安排尚未公布，以上时限按《全国年节及纪念日放假办法》"
-                       "估算，仅供参考；安排公布并导入后，时限将重新计算，以重新计算后的为准）")
-    elif r["supplement_notices"]:
-        last = r["supplement_notices"][-1]
-        click.echo("请一次性补正以下材料：" + "、".join(last["items"]))
-    click.echo(f"\n凭办件编号和查询码可查询办理进度。咨询电话：{power.consult_phone}  "
-               f"监督投诉电话：{power.complaint_phone}")
-    click.echo(f"办理地点：{power.address}")
 
 
 @case.command("lookup")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from adapters.sql import pg_path
 from adapters.sql import repositories as r
 from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
+from adapters.sql.outbox import SqlOutboxRepository
 from adapters.sql.read_models import SqlSupervisionReads
 from engine.errors import Conflict
 
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
         self.calendar = r.SqlCalendarRepository(c)
         self.flags = r.SqlFlagRepository(c)
         self.reads = SqlSupervisionReads(c)
+        self.outbox = SqlOutboxRepository(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

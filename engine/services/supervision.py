@@ -11,6 +11,7 @@ from engine.errors import InvalidAction, NotFound
 from engine.model import Breach, Measure
 from engine.services.cases import in_case
 from engine.services.context import Env
+from engine.services.notices import notice_views
 
 
 def list_breaches(env: Env, *, decided: bool | None = None) -> list[Breach]:
@@ -105,6 +106,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "gaps": case.data.get("gaps"),
             "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant)],
             "audit_chain": _chain_status(events, case.data.get("audit_head")),
+            "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],
         }
         return record
 
