@@ -28,6 +28,7 @@ from engine.catalogue import Power
 from engine.deadlines import compute
 from engine.errors import Conflict, InvalidAction, ScriptError
 from engine.formdata import check_form_data
+from engine.formfields import check_step_data
 from engine.model import (
     RESULT_TO_STATE,
     ApplicantFlag,
@@ -336,6 +337,7 @@ class Case(WindowRules, ClockRules, SupervisionRules):
                            f"{row.assignee}; ask them to finish it or to release it",
                            field="assignee")
         check_form_data(f"step “{row.name}”", data, self.rules)
+        data = check_step_data(self.setting, row, data)
         if row.role == "acceptance":
             if data.get("acceptance") == "accept":
                 self.accept(now=now, actor=user, note=str(data.get("opinion") or ""), data=data)

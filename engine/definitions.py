@@ -2,7 +2,8 @@
 
 A ``Definition`` is one executable process of a file with its catalogue entry (``Power``), the
 file's bytes, a content hash (the version identity: the same bytes deploy as the same version)
-and the serialized spec that every case of this version shares.
+and the serialized spec that every case of this version shares; the spec carries each step's
+declared form fields (engine/formfields.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.catalogue import Power, read_power
 from engine.errors import DefinitionError
+from engine.formfields import attach_fields, read_step_fields
 from engine.scripting import restricted_script_engine
 from engine.serialization import spec_to_dict
 from engine.timers import (
@@ -144,11 +146,14 @@ def load_definitions(data: bytes, file: str) -> list[Definition]:
     """Every executable process with a catalogue entry in a file. Raises DefinitionError."""
     tree = parse_bpmn_bytes(data, file)
     found = []
+    fields = read_step_fields(tree.getroot())
     for process in tree.getroot().findall(bpmn("process")):
         power = read_power(process)
         if power is None or process.get("isExecutable", "false").lower() != "true":
             continue
         workflow = parse_specs(tree, file, power.process_id)
+        # the steps' form fields travel in the stored spec: cases never parse the XML again
+        attach_fields([workflow.spec, *workflow.subprocess_specs.values()], fields)
         found.append(
             Definition(
                 process_id=power.process_id,

@@ -7,6 +7,7 @@ power code used by two processes) and returns findings with file, element id, ru
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from engine.catalogue import (
 )
 from engine.definitions import parse_specs
 from engine.errors import DefinitionError
+from engine.formfields import FIELD_TYPES, field_elements, read_field
 from engine.scripting import check_source
 from engine.xmlsafe import bpmn, parse_bpmn_bytes, read_bpmn_file, sun
 
@@ -97,6 +99,7 @@ def lint_bytes(data: bytes, file: str) -> tuple[list[Finding], list[Power]]:
         powers.append(power)
         _power_rules(out, process, power)
         _step_rules(out, process, power)
+        _field_rules(out, process, power)
         _script_rules(out, process)
         runnable.append(power)
     if structural:
@@ -277,6 +280,61 @@ def _step_rules(out: _Collector, process: etree._Element, p: Power) -> None:
         elif result not in RESULTS:
             out.error(end.get("id"), "end-result", f"sunshine:result {result!r} is not one of "
                       f"{', '.join(RESULTS)}")
+
+
+def _field_rules(out: _Collector, process: etree._Element, p: Power) -> None:
+    """``sunshine:field`` declarations (docs/designer-guide.md, 表单字段): the engine refuses any
+    form data they do not allow, so a bad declaration would block the step."""
+    roles = {s.id: s.role for s in p.steps}
+    for task in process.iter(bpmn("userTask")):
+        tid = task.get("id")
+        fields = [read_field(el) for el in field_elements(task)]
+        seen: set[str] = set()
+        for f in fields:
+            if not f.name:
+                out.error(tid, "field-name", "sunshine:field has no name; add name=\"…\" (the "
+                          "variable the step sets, e.g. opinion)")
+            elif not f.name.isidentifier() or keyword.iskeyword(f.name) or f.name.startswith("_"):
+                out.error(tid, "field-name", f"field name {f.name!r} is not a name conditions can "
+                          "use; use letters, digits and _ (not first), e.g. needs_testing, and "
+                          "put the Chinese in label=\"…\"")
+            elif f.name in seen:
+                out.error(tid, "field-duplicate", f"field {f.name!r} is declared twice on this "
+                          "step; keep one sunshine:field per name")
+            seen.add(f.name)
+            if f.type not in FIELD_TYPES:
+                out.error(tid, "field-type", f"field {f.name!r} has type {f.type!r}, which is not "
+                          f"one of {', '.join(FIELD_TYPES)}; pick one (string keeps phone and ID "
+                          "numbers as written)")
+            elif f.type == "choice" and not f.options:
+                out.error(tid, "field-options", f"choice field {f.name!r} has no options; add "
+                          "<sunshine:option value=\"…\" label=\"…\"/> for each allowed value")
+            elif f.type != "choice" and f.options:
+                out.warn(tid, "field-options", f"field {f.name!r} is {f.type}, so its options are "
+                         "ignored; make it type=\"choice\" or remove the options")
+            values = [o.value for o in f.options]
+            if "" in values or len(set(values)) != len(values):
+                out.error(tid, "field-options", f"field {f.name!r} has an option with no value or "
+                          "the same value twice; give every option its own value=\"…\"")
+        if not fields:
+            continue
+        role = roles.get(tid or "") or ""
+        if role in _ROLE_FIELDS:
+            name, allowed, needed = _ROLE_FIELDS[role]
+            f = next((f for f in fields if f.name == name), None)
+            if f is None or f.type != "choice" or not needed <= set(f.values) <= allowed:
+                out.error(tid, "field-role", f"this {role} step declares fields but not {name} as "
+                          f"a choice of {', '.join(sorted(allowed))}; the engine routes the case "
+                          f"on it — declare <sunshine:field name=\"{name}\" type=\"choice\" "
+                          f"required=\"true\"> with options {', '.join(sorted(needed))}"
+                          + ("" if needed == allowed else " (and any of the others)"))
+
+
+# role → (field it must declare, the values the engine knows, the values it must offer)
+_ROLE_FIELDS = {
+    "decision": ("decision", {"approve", "refuse"}, {"approve", "refuse"}),
+    "acceptance": ("acceptance", {"accept", "supplement", "refuse"}, {"accept"}),
+}
 
 
 def _script_rules(out: _Collector, process: etree._Element) -> None:

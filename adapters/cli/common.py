@@ -79,39 +79,19 @@ def cli(ctx: click.Context, db: str | None, now: str | None) -> None:
 
 
 def parse_data(pairs: Sequence[str]) -> dict[str, Any]:
-    """``key=value`` pairs; true/false/numbers/JSON lists are converted."""
+    """``key=value`` pairs, values kept as the text typed: the core types them as the step's
+    fields declare (engine/formfields.py), so a phone keeps its leading zero. Any non-blank
+    name is passed on, Chinese too; the core says whether the step has such a field."""
     data: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
             raise ConfigError(f"--data {pair!r} must be key=value")
         key, value = pair.split("=", 1)
         key = key.strip()
-        if not key.isidentifier():
-            raise ConfigError(f"--data key {key!r} must be a name (letters, digits, _)")
-        data[key] = _convert(value)
+        if not key:
+            raise ConfigError(f"--data {pair!r} has no name before “=”; write key=value")
+        data[key] = value
     return data
-
-
-def _convert(value: str) -> Any:
-    low = value.strip().lower()
-    if low in ("true", "yes", "是"):
-        return True
-    if low in ("false", "no", "否"):
-        return False
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    if value.startswith("[") or value.startswith("{"):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            pass
-    return value
 
 
 def echo_json(obj: Any) -> None:

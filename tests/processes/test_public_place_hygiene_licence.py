@@ -1,7 +1,8 @@
 """公共场所卫生许可 (XK-GGWS-001), with 告知承诺制 (commitment).
 
 Ordinary procedure: 受理 → 现场审查 → 审批决定 → 制证发证 → approved.
-Commitment (`commitment=true` at receipt): 受理 → 审批决定 at once (no inspection) → 制证发证 →
+Commitment (`commitment=true`, a field of the acceptance step, recorded when the applicant signs
+the 告知承诺书 at the window): 受理 → 审批决定 at once (no inspection) → 制证发证 →
 事后核查; the follow-up either finds the commitment true (approved) or false → 撤销许可决定 →
 revoked.
 """
@@ -20,6 +21,13 @@ def sun(run_cli, sqlite_url: str) -> Sunshine:
     s = Sunshine(run_cli, sqlite_url)
     s.setup()
     return s
+
+
+def accept_with_commitment(sun: Sunshine, number: str) -> None:
+    """受理 with the signed 告知承诺书: the acceptance step's boolean field commitment."""
+    acceptance = sun.task(number, "受理")["id"]
+    sun.ok("task", "complete", acceptance, "--as", "李窗口", "--data", "acceptance=accept",
+           "--data", "commitment=true")
 
 
 def test_an_ordinary_application_is_inspected_then_approved(sun: Sunshine) -> None:
@@ -59,8 +67,8 @@ def test_a_commitment_recorded_at_acceptance_skips_the_inspection(sun: Sunshine)
 
 def test_a_commitment_is_decided_without_inspection_and_a_true_followup_keeps_it_approved(
         sun: Sunshine) -> None:
-    number = sun.start(CODE, "某某美容店", "commitment=true")
-    sun.accept(number)
+    number = sun.start(CODE, "某某美容店")
+    accept_with_commitment(sun, number)
     assert [(t["name"], t["post"]) for t in sun.tasks(number)] == [("审批决定", "审批岗")]
     sun.complete(number, "审批决定", "陈主任", "decision=approve", "opinion=告知承诺，当场准予")
     sun.complete(number, "制证发证", "褚制证")
@@ -78,8 +86,8 @@ def test_a_commitment_is_decided_without_inspection_and_a_true_followup_keeps_it
 
 
 def test_a_commitment_found_false_at_the_followup_is_revoked(sun: Sunshine) -> None:
-    number = sun.start(CODE, "某某游泳馆", "commitment=true")
-    sun.accept(number)
+    number = sun.start(CODE, "某某游泳馆")
+    accept_with_commitment(sun, number)
     sun.complete(number, "审批决定", "陈主任", "decision=approve")
     sun.complete(number, "制证发证", "褚制证")
     sun.complete(number, "事后核查", "卫监督", "followup_ok=false", "opinion=水质消毒设施与承诺不符",

@@ -190,3 +190,63 @@ def test_a_file_that_cannot_be_read_is_a_finding_not_a_crash(tmp_path: Path) -> 
     [finding] = lint_files([str(tmp_path / "missing.bpmn")])
     assert finding.rule == "xml" and finding.element is None
     assert "cannot read" in finding.message
+
+
+# -- form fields (sunshine:field) -----------------------------------------------------------------
+
+
+def _with_fields(task: str, fields: str) -> list[Finding]:
+    """valid_minimal.bpmn with these sunshine:field declarations on one user task."""
+    text = (LINT / "valid_minimal.bpmn").read_text(encoding="utf-8")
+    start = text.index(f'<bpmn:userTask id="{task}"')
+    end = text.index(">", start) + 1
+    text = (text[:end] + f"<bpmn:extensionElements>{fields}</bpmn:extensionElements>"
+            + text[end:])
+    findings, _ = lint_bytes(text.encode(), "fields.bpmn")
+    return findings
+
+
+DECISION_FIELD = ('<sunshine:field name="decision" type="choice" required="true">'
+                  '<sunshine:option value="approve" label="准予" />'
+                  '<sunshine:option value="refuse" label="不予" /></sunshine:field>')
+
+
+def test_well_declared_fields_lint_clean() -> None:
+    fields = ('<sunshine:field name="certificate_no" label="证号" type="string" />'
+              '<sunshine:field name="served_on" label="送达日期" type="date" required="true" />')
+    assert _with_fields("Activity_certificate", fields) == []
+    assert _with_fields("Activity_decide", DECISION_FIELD) == []
+
+
+@pytest.mark.parametrize(("fields", "rule", "words"), [
+    ('<sunshine:field name="copies" type="int" />', "field-type", ("'int'", "integer")),
+    ('<sunshine:field name="channel" type="choice" />', "field-options",
+     ("no options", "<sunshine:option")),
+    ('<sunshine:field name="channel" type="choice"><sunshine:option value="a" />'
+     '<sunshine:option value="a" /></sunshine:field>', "field-options", ("twice",)),
+    ('<sunshine:field name="opinion" type="text" /><sunshine:field name="opinion" />',
+     "field-duplicate", ("'opinion'", "declared twice")),
+    ('<sunshine:field name="送达 日期" type="date" />', "field-name", ("送达 日期", "label=")),
+    ('<sunshine:field name="class" />', "field-name", ("'class'",)),
+    ('<sunshine:field name="_secret" />', "field-name", ("'_secret'",)),
+    ('<sunshine:field type="text" />', "field-name", ("no name", "add name=")),
+])
+def test_a_bad_field_declaration_is_named_on_its_step_with_the_fix(
+        fields: str, rule: str, words: tuple[str, ...]) -> None:
+    errors = [f for f in _errors(_with_fields("Activity_certificate", fields)) if f.rule == rule]
+    assert [f.element for f in errors] == ["Activity_certificate"]
+    assert all(w in errors[0].message for w in words), errors[0].message
+
+
+def test_options_on_a_field_that_is_not_a_choice_are_a_warning() -> None:
+    findings = _with_fields("Activity_certificate", '<sunshine:field name="ok" type="boolean">'
+                            '<sunshine:option value="yes" /></sunshine:field>')
+    assert [(f.rule, f.severity) for f in findings] == [("field-options", "warning")]
+
+
+def test_a_decision_step_that_declares_fields_must_declare_the_decision() -> None:
+    errors = _errors(_with_fields("Activity_decide", '<sunshine:field name="opinion" />'))
+    assert [(f.element, f.rule) for f in errors] == [("Activity_decide", "field-role")]
+    assert "approve, refuse" in errors[0].message
+    wrong = DECISION_FIELD.replace('value="refuse"', 'value="reject"')
+    assert [f.rule for f in _errors(_with_fields("Activity_decide", wrong))] == ["field-role"]
