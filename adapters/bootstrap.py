@@ -32,6 +32,14 @@ class SystemClock:
         return dt.datetime.now(dt.UTC)
 
 
+class WallClock:
+    """The real time, only to stamp when a record was written (``Env.written_at``): evidence
+    beside the acting time, which time travel may set. Nothing is decided on it."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
 class FixedClock:
     """A clock stopped at one instant (the CLI's --now; tests)."""
 
@@ -157,8 +165,7 @@ def build_env(settings: Settings, clock: object | None = None) -> Env:
 
     calendar()
 
-    env = Env(uow=lambda: SqlUnitOfWork(engine), clock=clock or SystemClock(),  # type: ignore[arg-type]
-              calendar=calendar, rules=settings.rules)
-    env.engine = engine  # type: ignore[attr-defined]
-    env.reset_calendar = lambda: (cache.clear(), calendar())  # type: ignore[attr-defined]
-    return env
+    return Env(uow=lambda: SqlUnitOfWork(engine), clock=clock or SystemClock(),  # type: ignore[arg-type]
+               calendar=calendar, rules=settings.rules, wall=WallClock().now,
+               time_travel=settings.mode in ("test", "demo"), engine=engine,
+               reset_calendar=lambda: (cache.clear(), calendar()))

@@ -37,7 +37,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _JSON_FIELDS = frozenset({"data", "payload", "workflow_state", "power", "spec", "holidays",
                           "workdays"})
 _TABLES = ("definitions", "powers", "serials", "cases", "steps", "timers", "audit", "cards",
-           "breaches", "stops", "extensions", "calendar", "flags", "outbox")
+           "breaches", "stops", "extensions", "calendar", "flags", "users", "api_keys",
+           "denials", "start_requests", "outbox")
 
 
 # -- copying rows in and out --------------------------------------------------------------------
@@ -162,7 +163,9 @@ class MemoryDefinitionRepository(_Repo):
             id=row["id"], power_code=row["power_code"], process_id=row["process_id"],
             version=row["version"], content_hash=row["content_hash"],
             power=json.loads(row["power"]), spec=json.loads(row["spec"]),
-            deployed_at=row["deployed_at"], file=row["file"], status=power_row["status"])
+            deployed_at=row["deployed_at"], file=row["file"], status=power_row["status"],
+            withdrawn_at=power_row.get("withdrawn_at"), withdrawn_by=power_row.get("withdrawn_by"),
+            withdrawn_reason=power_row.get("withdrawn_reason"))
 
     def get(self, definition_id: int) -> Any:
         row = self.tx.get("definitions", definition_id)
@@ -205,10 +208,12 @@ class MemoryDefinitionRepository(_Repo):
             self.tx.put("powers", power_code, {**power_row,
                                                "latest_definition_id": definition_id})
 
-    def set_status(self, power_code: str, status: str) -> None:
+    def set_status(self, power_code: str, status: str, *, at: Any = None, by: str | None = None,
+                   reason: str | None = None) -> None:
         power_row = self.tx.get("powers", power_code)
         if power_row is not None:
-            self.tx.put("powers", power_code, {**power_row, "status": status})
+            self.tx.put("powers", power_code, {**power_row, "status": status, "withdrawn_at": at,
+                                               "withdrawn_by": by, "withdrawn_reason": reason})
 
 
 _PARTS = (("steps", "steps"), ("timers", "timers"), ("stops", "stops"),
@@ -507,6 +512,79 @@ class MemorySupervisionReads(_Repo):
         return {r["id"]: json.loads(r["power"]) for r in rows if r is not None}
 
 
+class MemoryUserRepository(_Repo):
+    def get(self, login: str) -> Any:
+        row = next((u for u in self.tx.values("users") if u.login == login), None)
+        if row is None:
+            raise NotFound(f"没有用户“{login}” (no such user)")
+        return dataclasses.replace(row, roles=list(row.roles), posts=list(row.posts),
+                                   leads=list(row.leads))
+
+    def get_by_id(self, user_id: int) -> Any:
+        row = self.tx.get("users", user_id)
+        if row is None:
+            raise NotFound(f"no user #{user_id}")
+        return self.get(row.login)
+
+    def exists(self) -> bool:
+        return bool(self.tx.values("users"))
+
+    def add(self, user: Any) -> Any:
+        if any(u.login == user.login for u in self.tx.values("users")):
+            raise Conflict(f"登录名“{user.login}”已被使用 (login taken)", field="login")
+        user.id = self.tx.db.next_id("users")
+        self.save(user)
+        return user
+
+    def save(self, user: Any) -> None:
+        self.tx.put("users", user.id, dataclasses.replace(
+            user, roles=list(user.roles), posts=list(user.posts), leads=list(user.leads)))
+
+    def list(self, *, include_disabled: bool = True) -> list[Any]:
+        rows = sorted(self.tx.values("users"), key=lambda u: (u.unit, u.login))
+        return [self.get(u.login) for u in rows if include_disabled or u.active]
+
+    def names(self, logins: set[str]) -> dict[str, str]:
+        return {u.login: u.name for u in self.tx.values("users") if u.login in logins}
+
+    def add_key(self, key: Any) -> Any:
+        key.id = self.tx.db.next_id("api_keys")
+        self.save_key(key)
+        return key
+
+    def key(self, prefix: str) -> Any:
+        row = next((k for k in self.tx.values("api_keys") if k.prefix == prefix), None)
+        if row is None:
+            raise NotFound(f"没有 API 密钥 {prefix} (no such API key)")
+        return dataclasses.replace(row)
+
+    def keys_of(self, user_id: int) -> list[Any]:
+        return [dataclasses.replace(k) for k in sorted(self.tx.values("api_keys"),
+                                                       key=lambda k: k.id)
+                if k.user_id == user_id]
+
+    def save_key(self, key: Any) -> None:
+        self.tx.put("api_keys", key.id, dataclasses.replace(key))
+
+    def add_denial(self, denial: Any) -> None:
+        i = self.tx.db.next_id("denials")
+        self.tx.put("denials", i, dataclasses.replace(denial, id=i))
+
+    def denials(self, *, login: str | None = None, limit: int = 200) -> list[Any]:
+        rows = sorted(self.tx.values("denials"), key=lambda d: -d.id)
+        return [d for d in rows if not login or d.login == login][:limit]
+
+
+class MemoryStartRequestRepository(_Repo):
+    def case_for(self, key: str) -> int | None:
+        return self.tx.get("start_requests", key)
+
+    def add(self, key: str, case_id: int, at: dt.datetime) -> None:
+        if self.tx.get("start_requests", key) is not None:
+            raise Conflict(f"start request {key} was already used")
+        self.tx.put("start_requests", key, case_id)
+
+
 class MemoryOutboxRepository(_Repo):
     """adapters/sql/outbox.py's semantics: dedupe keys stored once, due rows claimed in order
     with the lease and the attempt counted."""
@@ -593,6 +671,8 @@ class MemoryUnitOfWork:
         self.flags = MemoryFlagRepository(tx)
         self.reads = MemorySupervisionReads(tx)
         self.outbox = MemoryOutboxRepository(tx)
+        self.users = MemoryUserRepository(tx)
+        self.start_requests = MemoryStartRequestRepository(tx)
 
     def commit(self) -> None:
         tx = self._require()
@@ -672,7 +752,7 @@ def memory_env(clock: Any, rules: Rules | None = None,
     unit of work; read ``env.uow.tables`` to look at committed rows)."""
     working = calendar or WorkingCalendar(_chinese_calendar_schedules())
     return Env(uow=MemoryDatabase(), clock=clock, calendar=lambda: working,
-               rules=rules or Rules())
+               rules=rules or Rules(), wall=clock.now, time_travel=True)
 
 
 __all__ = [

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.staff import CLERK, A, person  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -110,7 +112,7 @@ def food_env(url: str, *, sqlite_synchronous: str = "NORMAL",
              at: dt.datetime = T0) -> tuple[Env, MovableClock]:
     clock = MovableClock(at)
     env = make_env(url, clock, sqlite_synchronous=sqlite_synchronous)
-    deploy(env, [str(FOOD_FILE)])
+    deploy(env, [str(FOOD_FILE)], actor=A("designer"))
     return env, clock
 
 
@@ -122,10 +124,10 @@ def open_steps(env: Env, case_id: int) -> list[Any]:
 
 def run_case_to_review(env: Env, applicant: str) -> Any:
     """start → 受理 → 现场核查 done: the case waits at 审核 (the review step)."""
-    case = svc.start_case(env, FOOD, applicant)
-    svc.accept(env, case.number, actor="窗口")
+    case = svc.start_case(env, FOOD, person(applicant), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("窗口"))
     step = open_steps(env, case.id)[0]
-    svc.complete_task(env, step.id, user="核查员", data=AFTER_ACCEPTANCE[0][1])
+    svc.complete_task(env, step.id, actor=A("核查员"), data=AFTER_ACCEPTANCE[0][1])
     return case
 
 

@@ -47,6 +47,8 @@ from _common import (
     pg_version,
 )
 
+from tests.staff import CLERK, A, person  # noqa: F401
+
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)  # Wed 2026-04-15 10:00 Shanghai
 DAY_END = dt.datetime(2026, 4, 15, 16, 0, tzinfo=dt.UTC)  # 24:00 Shanghai of that day
 SPREAD = 30  # promised deadlines from DAY_END - 30 days to DAY_END + 30 days
@@ -210,11 +212,11 @@ def measure(n_cases: int, runs: int = 5, *, verbose: bool = True) -> dict[str, A
         env = make_env(url, MovableClock(T0))
         engine = env.engine  # type: ignore[attr-defined]
         try:
-            deploy(env, sorted(str(p) for p in PROCESSES.glob("*.bpmn")))
+            deploy(env, sorted(str(p) for p in PROCESSES.glob("*.bpmn")), actor=A("designer"))
             ids = []
             for code, data in TEMPLATES:
-                case = svc.start_case(env, code, "模板", data=dict(data))
-                svc.accept(env, case.number, actor="窗口")
+                case = svc.start_case(env, code, person("模板"), data=dict(data), actor=A(CLERK))
+                svc.accept(env, case.number, actor=A("窗口"))
                 ids.append(case.id)
             t0 = time.perf_counter()
             visible = seed(engine, ids, n_cases - len(ids))

@@ -54,6 +54,7 @@ from engine.definitions import SunshineParser
 from engine.model import CaseState
 from engine.scripting import restricted_script_engine
 from engine.services import cases as svc
+from tests.staff import CLERK, A, person  # noqa: F401
 
 ACCEPT_FORM = {"acceptance": "accept", "opinion": "受理",
                "promised_deadline": "2026-03-16T16:00:00+00:00"}
@@ -110,8 +111,8 @@ class Timing:
 
 def sunshine_case(env: Any, i: int, timing: Timing) -> None:
     t = time.perf_counter()
-    case = svc.start_case(env, FOOD, f"申请人{i}")
-    svc.accept(env, case.number, actor="窗口")
+    case = svc.start_case(env, FOOD, person(f"申请人{i}"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("窗口"))
     timing.services += time.perf_counter() - t
     for name, data in AFTER_ACCEPTANCE:
         t = time.perf_counter()
@@ -120,7 +121,7 @@ def sunshine_case(env: Any, i: int, timing: Timing) -> None:
         if step.name != name:
             raise SystemExit(f"expected step {name}, the case is at {step.name}")
         t = time.perf_counter()
-        done = svc.complete_task(env, step.id, user="经办人", data=data)
+        done = svc.complete_task(env, step.id, actor=A("经办人"), data=data)
         timing.services += time.perf_counter() - t
     if done.state != CaseState.APPROVED:
         raise SystemExit(f"case {done.number} ended {done.state}, not approved")

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.staff import CLERK, A, person  # noqa: F401
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 if str(BENCH) not in sys.path:
@@ -201,7 +203,7 @@ def row_3(quick: bool) -> list[Row]:
         engine = env.engine  # type: ignore[attr-defined]
         try:
             template = run_case_to_review(env, "模板")
-            cases = [svc.start_case(env, FOOD, f"申请人{i}") for i in range(measured)]
+            cases = [svc.start_case(env, FOOD, person(f"申请人{i}"), actor=A(CLERK)) for i in range(measured)]
             log(f"3: copying {_n(n_open - measured - 1)} background open cases (SQLite)")
             seeded = bulk_open_cases(engine, template.id, n_open - measured - 1, "3")
             open_now = _open_cases(engine)
@@ -209,7 +211,7 @@ def row_3(quick: bool) -> list[Row]:
                 f"{len(STEP_NAMES)} steps, step by step across the cases")
             for case in cases:
                 t0 = time.perf_counter()
-                svc.accept(env, case.number, actor="窗口")
+                svc.accept(env, case.number, actor=A("窗口"))
                 lat["受理"].append(time.perf_counter() - t0)
             for name, data in AFTER_ACCEPTANCE:
                 for case in cases:
@@ -217,7 +219,7 @@ def row_3(quick: bool) -> list[Row]:
                     if step.name != name:
                         raise RuntimeError(f"expected step {name}, the case is at {step.name}")
                     t0 = time.perf_counter()
-                    svc.complete_task(env, step.id, user="经办人", data=data)
+                    svc.complete_task(env, step.id, actor=A("经办人"), data=data)
                     lat[name].append(time.perf_counter() - t0)
         finally:
             engine.dispose()
@@ -514,12 +516,12 @@ def row_7(quick: bool) -> list[Row]:
                     per_step[name].append((sum(diff.values()), wire.turns - w0))
 
                 def one_case(i: int, count: bool) -> None:
-                    case = svc.start_case(env, FOOD, f"申请人{i}")
-                    step(count, "受理", lambda: svc.accept(env, case.number, actor="窗口"))
+                    case = svc.start_case(env, FOOD, person(f"申请人{i}"), actor=A(CLERK))
+                    step(count, "受理", lambda: svc.accept(env, case.number, actor=A("窗口")))
                     for name, data in AFTER_ACCEPTANCE:
                         step_id = open_steps(env, case.id)[0].id  # the client's read: not counted
                         step(count, name, lambda s=step_id, d=data: svc.complete_task(
-                            env, s, user="经办人", data=d))
+                            env, s, actor=A("经办人"), data=d))
 
                 one_case(0, False)  # warm-up: connections, caches
                 log(f"7: {n_cases} cases through the services on PostgreSQL, counting round trips")

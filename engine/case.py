@@ -110,6 +110,8 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         self._workflow_json: str | None = None  # the state as saved next, made by flush_workflow
         self._now: datetime = self.received_at
         self._actor: str = "system"
+        self._actor_name: str | None = None  # the acting user's name, recorded beside the login
+        self._written_at: datetime | None = None  # the wall clock of this unit of work
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -139,6 +141,18 @@ class Case(WindowRules, ClockRules, SupervisionRules):
     @property
     def now(self) -> datetime:
         return self._now
+
+    @property
+    def applicant_key(self) -> str:
+        """Who the applicant is for records about them (失信 flags): certificate type and
+        number; the name only for cases registered before certificates were required."""
+        cert = self.data.get("applicant_id")
+        return f"{cert['type']}:{cert['number']}" if cert else self.applicant
+
+    def stamp(self, *, actor_name: str | None, written_at: datetime | None) -> None:
+        """What every event of this unit of work also records: the acting user's name (the
+        login is the event's actor) and the wall-clock time it was written."""
+        self._actor_name, self._written_at = actor_name, written_at
 
     def _act(self, now: datetime, actor: str) -> None:
         if not actor or not actor.strip():
@@ -233,6 +247,10 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         head = self.data.get("audit_head")
         previous = (AuditEvent(self.id or 0, head[0], self._now, "", "", {}, "", head[1])
                     if head else None)
+        if self._written_at is not None:
+            payload["written_at"] = self._written_at.isoformat(timespec="seconds")
+        if self._actor_name and self._actor != "system":
+            payload["actor_name"] = self._actor_name
         event = next_event(previous, self.id or 0, self._now, self._actor, what, payload)
         self.new_events.append(event)
         # The chain's head is also kept on the case row, so deleting the latest events (which
@@ -320,6 +338,20 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         row.assignee = None
         self.event("step_released", step=row.name, post=row.post, task_id=row.id,
                    held_by=held_by, by=user, reason=reason)
+        return row
+
+    def reassign(self, step_id: str, *, now: datetime, by: str, to: str, to_name: str,
+                 reason: str) -> StepRecord:
+        """转办: the post's leader gives a waiting step to another holder of the post."""
+        self._act(now, by)
+        self.require_open()
+        row = self.step(step_id)
+        if row.status != TaskStatus.READY:
+            raise Conflict(f"step {row.name} of case {self.number} is already {row.status.value}")
+        held_by = row.assignee
+        row.assignee = to
+        self.event("step_reassigned", step=row.name, post=row.post, task_id=row.id,
+                   held_by=held_by, to=to, to_name=to_name, reason=reason)
         return row
 
     def complete(self, step_id: str, *, now: datetime, user: str,

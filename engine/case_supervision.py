@@ -304,7 +304,7 @@ class SupervisionRules:
 
     def flag_applicant(self: Case, kind: str, reason: str) -> None:
         """Record against the applicant (失信: false commitment, 容缺 not made up)."""
-        self.new_flags.append(ApplicantFlag(applicant=self.applicant, kind=kind,
+        self.new_flags.append(ApplicantFlag(applicant=self.applicant_key, kind=kind,
                                             case_number=self.number, at=self.now, reason=reason))
         self.event("applicant_flagged", applicant=self.applicant, flag=kind, reason=reason)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.deadlines import compute
 from engine.errors import InvalidAction
+from engine.formfields import check_step_data
 from engine.model import BreachKind, CaseState, ClockState, StepRecord, TaskStatus, TimerKind
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ class WindowRules:
         self._act(now, actor)
         self.require_open()
         step = self.acceptance_step()
+        # the window's form, typed and checked against the step's declared fields first
+        form = check_step_data(self.setting, step, {
+            **(data or {}), "acceptance": "accept",
+            "opinion": note or (data or {}).get("opinion") or "受理"})
         power, cal = self.power, self.calendar
         self.accepted_at = self.received_at if deemed_from_receipt else self._now
         self.deemed_accepted = deemed_from_receipt
@@ -47,9 +52,7 @@ class WindowRules:
                    statutory_due=self.statutory.day.isoformat() if self.statutory else None,
                    provisional=self.provisional)
         self.schedule_case_timers()
-        form = dict(data or {})
-        form.update({"acceptance": "accept", "opinion": note or form.get("opinion") or "受理",
-                     "promised_deadline": self.promised.at.isoformat()})
+        form["promised_deadline"] = self.promised.at.isoformat()
         self.complete_step(step, form)
 
     def refuse_acceptance(self: Case, *, now: datetime, actor: str, reason: str) -> None:

@@ -9,6 +9,7 @@
     │   └── Conflict                    someone else changed it first; reload and retry
     ├── CalendarError                   working-day calendar problems
     │   └── CalendarYearMissing         no holiday schedule for a year (``year``)
+    ├── Forbidden                       the actor may not do this (权限不足), the rule named
     ├── ScriptError                     a BPMN condition or script failed or was refused
     └── ConfigError                     bad configuration or command-line input
 """
@@ -93,6 +94,21 @@ class CalendarYearMissing(CalendarError):
             f"loaded; import it with `sunshine calendar import FILE` (see docs/operations.md), "
             f"or set SUNSHINE_CALENDAR_FALLBACK=weekends-only to compute provisional deadlines"
         )
+
+
+class Forbidden(SunshineError):
+    """The actor's roles or posts do not allow the action (权限不足). The attempt is recorded."""
+
+    exit_code = 9
+    http_status = 403
+    code = "permission_denied"
+
+    def __init__(self, message: str, *, action: str = "", target: str = "",
+                 login: str = "") -> None:
+        super().__init__(message)
+        self.action = action
+        self.target = target
+        self.login = login
 
 
 class ScriptError(SunshineError):

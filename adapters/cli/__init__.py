@@ -12,7 +12,7 @@ import click
 
 # Register the verb groups (each module adds its commands to ``cli``). They import only click
 # and cheap modules at the top, so that `--help` answers at once (see common.py).
-from adapters.cli import admin, cases, dbcopy, notices, overview, publishing, supervision  # noqa: F401
+from adapters.cli import admin, cases, dbcopy, notices, overview, publishing, supervision, users  # noqa: F401
 from adapters.cli.common import cli
 from engine.errors import SunshineError
 
@@ -56,6 +56,18 @@ FIELD_OPTIONS = {
     "expected_days": "pass --expected-days N",
     "licence_expires": "pass --data licence_expires=YYYY-MM-DD (the date on the current licence)",
     "assignee": "the holder (or their leader) hands it back with `sunshine task release TASK --as NAME`",
+    "actor": "pass --as LOGIN (a registered user: `sunshine user list`)",
+    "id_type": "pass --id-type 身份证 (or 统一社会信用代码, 护照 …)",
+    "id_number": "pass --id-number NUMBER as printed on the certificate",
+    "received_on": "pass --received-on YYYY-MM-DD",
+    "until": "pass --until YYYY-MM-DD",
+    "login": "choose another login with `sunshine user add LOGIN`",
+    "role": "pass --role ROLE (window, handler, approver, head, supervisor, designer, publisher, admin)",
+    "post": "pass --post with a lane name of a deployed power",
+    "lead": "give the post with --post as well",
+    "kind": "pass --type with one of the grounds listed",
+    "measure": "pass --measure with one of the measures listed",
+    "request_key": "pass a shorter --request-key",
 }
 
 

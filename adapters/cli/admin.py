@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.cli.common import Ctx, cli, echo_json, pass_ctx, table
+from adapters.cli.common import AS_HELP, Ctx, cli, echo_json, pass_ctx, table
 
 # The engine (SpiffWorkflow, lxml) and the database are imported inside the verbs (see common.py).
 
@@ -48,7 +48,7 @@ def lint(paths: tuple[str, ...], as_json: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--as", "actor", default="designer", help="Who deploys (recorded).")
+@click.option("--as", "actor", required=True, help="The designer deploying. " + AS_HELP)
 @pass_ctx
 def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
     """Lint and deploy BPMN files (all or nothing). Unchanged files keep their version."""
@@ -56,7 +56,7 @@ def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
     from engine.services import catalogue_admin
 
     try:
-        result = catalogue_admin.deploy(ctx.env, list(paths), actor=actor, now=ctx.now)
+        result = catalogue_admin.deploy(ctx.env, list(paths), actor=ctx.actor(actor), now=ctx.now)
     except LintFailed as err:
         for f in err.findings:
             click.echo(f"错误 error: {f}", err=True)
@@ -65,6 +65,9 @@ def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
         state = "deployed" if d.changed else "unchanged"
         if d.changed and not d.new:
             state = "current again (same content as before)"
+        if d.withdrawn:
+            state += ("; 已撤回，仍不受理新申请 still withdrawn (`sunshine powers reinstate` puts "
+                      "it back in service)")
         click.echo(f"{d.code}  {d.name}  v{d.version}  {state}")
 
 
@@ -92,13 +95,31 @@ def powers_list(ctx: Ctx, as_json: bool) -> None:
 
 @powers.command("withdraw")
 @click.argument("code")
+@click.option("--as", "actor", required=True, help="The designer withdrawing it. " + AS_HELP)
+@click.option("--reason", required=True, help="Why (recorded), e.g. the document that revoked it.")
 @pass_ctx
-def powers_withdraw(ctx: Ctx, code: str) -> None:
-    """Withdraw a power: no new cases can start; running cases finish."""
+def powers_withdraw(ctx: Ctx, code: str, actor: str, reason: str) -> None:
+    """Withdraw a power: no new cases can start; running cases finish. Deploying the file again
+    does not bring it back."""
     from engine.services import catalogue_admin
 
-    catalogue_admin.withdraw_power(ctx.env, code)
-    click.echo(f"{code} withdrawn")
+    catalogue_admin.withdraw_power(ctx.env, code, actor=ctx.actor(actor), reason=reason,
+                                   now=ctx.now)
+    click.echo(f"{code} 已撤回 withdrawn")
+
+
+@powers.command("reinstate")
+@click.argument("code")
+@click.option("--as", "actor", required=True, help="The designer reinstating it. " + AS_HELP)
+@click.option("--reason", required=True, help="Why (recorded).")
+@pass_ctx
+def powers_reinstate(ctx: Ctx, code: str, actor: str, reason: str) -> None:
+    """Put a withdrawn power back in service on its latest version."""
+    from engine.services import catalogue_admin
+
+    catalogue_admin.reinstate_power(ctx.env, code, actor=ctx.actor(actor), reason=reason,
+                                    now=ctx.now)
+    click.echo(f"{code} 已恢复 reinstated")
 
 
 @cli.group()
@@ -108,7 +129,7 @@ def calendar() -> None:
 
 @calendar.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--as", "actor", default="admin", show_default=True, help="Who imports it.")
+@click.option("--as", "actor", required=True, help="The administrator importing it. " + AS_HELP)
 @pass_ctx
 def calendar_import(ctx: Ctx, file: str, actor: str) -> None:
     """Import a year's holiday schedule from a TOML file (see docs/operations.md), then recount
@@ -117,7 +138,7 @@ def calendar_import(ctx: Ctx, file: str, actor: str) -> None:
     from engine.services.calendar_admin import import_year
 
     schedule = load_schedule_file(file)
-    report = import_year(ctx.env, schedule, actor=actor, now=ctx.now)
+    report = import_year(ctx.env, schedule, actor=ctx.actor(actor), now=ctx.now)
     click.echo(f"{schedule.year}: {len(schedule.holidays)} holiday(s), "
                f"{len(schedule.workdays)} adjusted working day(s) imported from {file}")
     click.echo(f"deadlines recounted: {report.checked} open case(s) reach {schedule.year}, "

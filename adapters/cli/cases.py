@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.cli.common import Ctx, cli, echo_json, local, parse_data, pass_ctx, table
+from adapters.cli.common import AS_HELP, Ctx, cli, echo_json, local, parse_data, pass_ctx, table
 from engine.model import CaseState  # stdlib only; the services are imported inside the verbs
 
 # engine.services.handling.ART45_BASIS, repeated so that `--help` need not import the engine
@@ -19,28 +19,51 @@ def case() -> None:
 
 @case.command("start")
 @click.argument("power_code")
-@click.option("--applicant", required=True, help="Applicant's name (申请人).")
+@click.option("--applicant", required=True, help="Applicant's name (申请人姓名或单位名称).")
+@click.option("--id-type", default="身份证", show_default=True,
+              help="Certificate type (证件类型): 身份证, 统一社会信用代码, 护照, …")
+@click.option("--id-number", required=True, help="Certificate number (证件号码).")
+@click.option("--phone", default="", help="Contact phone (联系电话), for notices by SMS.")
+@click.option("--email", default="", help="E-mail (电子邮箱), for notices by e-mail.")
+@click.option("--address", default="", help="Postal address (送达地址).")
+@click.option("--request-key", default=None, metavar="KEY",
+              help="Idempotency key: a retry with the same key returns the same case "
+                   "(printed before the case is made; a new one is made up if not given).")
 @click.option("--data", "data", multiple=True, metavar="KEY=VALUE",
               help="Application data, one KEY=VALUE per --data (repeat it).")
 @click.option("--channel", type=click.Choice(["window", "online", "mail", "registered_mail"]),
               default="window", help="How the application arrived.")
 @click.option("--received-on", default=None, metavar="YYYY-MM-DD",
               help="Mail/online: the day the office signed for it or confirmed it (OGI Art. 31).")
-@click.option("--as", "actor", default="window", help="Who receives it (recorded).")
+@click.option("--as", "actor", required=True, help="The window clerk receiving it. " + AS_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def case_start(ctx: Ctx, power_code: str, applicant: str, data: tuple[str, ...], channel: str,
-               received_on: str | None, actor: str, as_json: bool) -> None:
+def case_start(ctx: Ctx, power_code: str, applicant: str, id_type: str, id_number: str,
+               phone: str, email: str, address: str, request_key: str | None,
+               data: tuple[str, ...], channel: str, received_on: str | None, actor: str,
+               as_json: bool) -> None:
     """Receive an application (收件); prints the case number and query code."""
+    import secrets
+
+    from engine.applicants import Applicant
     from engine.services import cases as svc
 
-    c = svc.start_case(ctx.env, power_code, applicant, parse_data(data), actor=actor,
-                       channel=channel, received_on=received_on, now=ctx.now)
+    key = request_key or secrets.token_hex(12)
+    if not request_key:  # said before anything is written: a retry after a crash reuses it
+        click.echo(f"请求编号 request key: {key}（如未收到办件编号，用 --request-key {key} 重试）",
+                   err=True)
+    c = svc.start_case(ctx.env, power_code,
+                       Applicant(applicant, id_type, id_number, phone, email, address),
+                       parse_data(data), actor=ctx.actor(actor), channel=channel,
+                       received_on=received_on, request_key=key, now=ctx.now)
     if as_json:
-        echo_json({"number": c.number, "query_code": c.query_code, "state": c.state.value})
+        echo_json({"number": c.number, "query_code": c.query_code, "state": c.state.value,
+                   "request_key": key, "existing": c.existing})
     else:
         click.echo(c.number)
-        click.echo(f"查询码 query code: {c.query_code}", err=True)
+        click.echo(f"查询码 query code: {c.query_code}"
+                   + ("（此请求编号已办理过，返回原办件 same request: the case it made）"
+                      if c.existing else ""), err=True)
 
 
 def _state(value: str | None) -> str | None:
@@ -184,27 +207,27 @@ def case_accept(ctx: Ctx, number: str, actor: str, note: str, data: tuple[str, .
     """受理: accept the application; the clock starts."""
     from engine.services import cases as svc
 
-    c = svc.accept(ctx.env, number, actor=actor, note=note, data=parse_data(data), now=ctx.now)
+    c = svc.accept(ctx.env, number, actor=ctx.actor(actor), note=note, data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} 已受理 accepted; 承诺办结时限 promised by {_promised(c)}, "
                f"法定 statutory by {_statutory(c)}")
 
 
 @case.command("refuse")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--reason", required=True, help="Reasons (written into the notice).")
 @pass_ctx
 def case_refuse(ctx: Ctx, number: str, actor: str, reason: str) -> None:
     """不予受理: refuse to accept, with reasons."""
     from engine.services import cases as svc
 
-    c = svc.refuse_acceptance(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
+    c = svc.refuse_acceptance(ctx.env, number, actor=ctx.actor(actor), reason=reason, now=ctx.now)
     click.echo(f"{c.number} 不予受理 not accepted")
 
 
 @case.command("supplement")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--item", "items", multiple=True, required=True,
               help="A missing material; repeat for every item (一次性告知: all at once).")
 @click.option("--why", default="", help="For a second request only: why the first notice "
@@ -214,21 +237,21 @@ def case_supplement(ctx: Ctx, number: str, actor: str, items: tuple[str, ...], w
     """一次性告知: ask once for every missing material (补正)."""
     from engine.services import cases as svc
 
-    c = svc.request_supplement(ctx.env, number, actor=actor, items=list(items),
+    c = svc.request_supplement(ctx.env, number, actor=ctx.actor(actor), items=list(items),
                                why_not_in_first_notice=why, now=ctx.now)
     click.echo(f"{c.number} 补正告知 issued for {len(items)} item(s)")
 
 
 @case.command("supplemented")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--note", default="")
 @pass_ctx
 def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
     """补正结束: the applicant brought the missing materials."""
     from engine.services import cases as svc
 
-    c = svc.supplement_received(ctx.env, number, actor=actor, note=note, now=ctx.now)
+    c = svc.supplement_received(ctx.env, number, actor=ctx.actor(actor), note=note, now=ctx.now)
     if c.accepted_at is None:
         click.echo(f"{c.number} 材料已补齐 supplemented; back to the acceptance check")
     else:
@@ -238,42 +261,48 @@ def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
 
 @case.command("cancel")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--reason", default="申请人撤回申请")
 @pass_ctx
 def case_cancel(ctx: Ctx, number: str, actor: str, reason: str) -> None:
     """撤件: the applicant withdraws the application."""
     from engine.services import cases as svc
 
-    c = svc.withdraw(ctx.env, number, actor=actor, reason=reason, now=ctx.now)
+    c = svc.withdraw(ctx.env, number, actor=ctx.actor(actor), reason=reason, now=ctx.now)
     click.echo(f"{c.number} 已撤件 withdrawn")
 
 
 @case.command("suspend")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--reason", required=True)
 @click.option("--kind", type=click.Choice(["manual", "supplement"]), default="manual",
-              help="supplement: the applicant is supplementing materials during review.")
+              help="supplement: the applicant supplements materials during review (the step's "
+                   "handler); manual: any other stop, only by a supervisor, with --until.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD",
+              help="Expected end (预计结束日期): required for a manual stop; watched like a "
+                   "deadline (warning, then a yellow card when overrun).")
 @pass_ctx
-def case_suspend(ctx: Ctx, number: str, actor: str, reason: str, kind: str) -> None:
-    """Stop the clock (with who and why)."""
+def case_suspend(ctx: Ctx, number: str, actor: str, reason: str, kind: str,
+                 until: str | None) -> None:
+    """Stop the clock (with who, why and until when)."""
     from engine.services import cases as svc
 
-    c = svc.suspend(ctx.env, number, actor=actor, reason=reason, kind=kind, now=ctx.now)
-    click.echo(f"{c.number} 停止计时 clock stopped")
+    c = svc.suspend(ctx.env, number, actor=ctx.actor(actor), reason=reason, kind=kind,
+                    until=until, now=ctx.now)
+    click.echo(f"{c.number} 停止计时 clock stopped" + (f" until {until}" if until else ""))
 
 
 @case.command("resume")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--result", default=None)
 @pass_ctx
 def case_resume(ctx: Ctx, number: str, actor: str, result: str | None) -> None:
     """Restart the clock; every deadline moves by the working days stopped."""
     from engine.services import cases as svc
 
-    c = svc.resume(ctx.env, number, actor=actor, result=result, now=ctx.now)
+    c = svc.resume(ctx.env, number, actor=ctx.actor(actor), result=result, now=ctx.now)
     click.echo(f"{c.number} 恢复计时 clock resumed; promised by {_promised(c)}, "
                f"statutory by {_statutory(c)}")
 
@@ -311,13 +340,13 @@ def task_list(ctx: Ctx, case_number: str | None, post: str | None, user: str | N
 
 @task.command("claim")
 @click.argument("task_id")
-@click.option("--as", "user", required=True)
+@click.option("--as", "user", required=True, help=AS_HELP)
 @pass_ctx
 def task_claim(ctx: Ctx, task_id: str, user: str) -> None:
     """Claim a step so that no one else works on it."""
     from engine.services import cases as svc
 
-    s = svc.claim(ctx.env, task_id, user=user, now=ctx.now)
+    s = svc.claim(ctx.env, task_id, actor=ctx.actor(user), now=ctx.now)
     click.echo(f"{s.case_number} {s.name} claimed by {user}")
 
 
@@ -331,7 +360,7 @@ def task_complete(ctx: Ctx, task_id: str, user: str, data: tuple[str, ...]) -> N
     """Complete a step with its form data."""
     from engine.services import cases as svc
 
-    c = svc.complete_task(ctx.env, task_id, user=user, data=parse_data(data), now=ctx.now)
+    c = svc.complete_task(ctx.env, task_id, actor=ctx.actor(user), data=parse_data(data), now=ctx.now)
     click.echo(f"{c.number} {c.state.label}" + (f" — {c.result}" if c.result else ""))
 
 
@@ -345,7 +374,7 @@ def case_extend(ctx: Ctx, number: str, actor: str, days: int, reason: str) -> No
     """延期: ask the head of the organ to extend the statutory limit (ALL Art. 42)."""
     from engine.services import handling
 
-    ext = handling.request_extension(ctx.env, number, actor=actor, reason=reason, days=days,
+    ext = handling.request_extension(ctx.env, number, actor=ctx.actor(actor), reason=reason, days=days,
                                      now=ctx.now)
     if ext.decision == "refused":
         click.echo(f"错误 error: extension refused: {ext.decision_reason}; recorded as a breach",
@@ -366,9 +395,9 @@ def case_extend_decide(ctx: Ctx, number: str, by: str, approve: bool, reason: st
     from engine.services import cases as svc
     from engine.services import handling
 
-    ext = handling.decide_extension(ctx.env, number, approve=approve, by=by, reason=reason,
+    ext = handling.decide_extension(ctx.env, number, approve=approve, actor=ctx.actor(by), reason=reason,
                                     now=ctx.now)
-    c = svc.find_case(ctx.env, number)
+    c = svc.case_view(ctx.env, number)
     click.echo(f"{number} extension {ext.decision}; statutory by {_statutory(c)}, "
                f"promised by {_promised(c)}")
 
@@ -380,7 +409,7 @@ def case_special() -> None:
 
 @case_special.command("start")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--type", "kind", required=True,
               help="听证, 招标, 拍卖, 检验, 检测, 检疫, 鉴定, 专家评审, 征求第三方意见")
 @click.option("--reason", required=True)
@@ -392,14 +421,14 @@ def case_special_start(ctx: Ctx, number: str, actor: str, kind: str, reason: str
     """Start a special procedure: the clock stops."""
     from engine.services import handling
 
-    handling.start_special(ctx.env, number, actor=actor, kind=kind, reason=reason,
+    handling.start_special(ctx.env, number, actor=ctx.actor(actor), kind=kind, reason=reason,
                            expected_days=expected_days, basis=basis, now=ctx.now)
     click.echo(f"{number} 特别程序（{kind}）开始 started; clock stopped")
 
 
 @case_special.command("end")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--result", required=True)
 @pass_ctx
 def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
@@ -407,8 +436,8 @@ def case_special_end(ctx: Ctx, number: str, actor: str, result: str) -> None:
     from engine.services import cases as svc
     from engine.services import handling
 
-    handling.end_special(ctx.env, number, actor=actor, result=result, now=ctx.now)
-    c = svc.find_case(ctx.env, number)
+    handling.end_special(ctx.env, number, actor=ctx.actor(actor), result=result, now=ctx.now)
+    c = svc.case_view(ctx.env, number)
     click.echo(f"{number} 特别程序结束 ended; promised by {_promised(c)}, "
                f"statutory by {_statutory(c)}")
 
@@ -429,7 +458,7 @@ def _statutory(c: object) -> str:
 
 @case.command("accept-gaps")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--missing", multiple=True, required=True, help="A non-key material to follow.")
 @click.option("--commitment-signed", is_flag=True, help="The applicant signed the commitment.")
 @click.option("--makeup-days", type=int, default=None,
@@ -440,22 +469,22 @@ def case_accept_gaps(ctx: Ctx, number: str, actor: str, missing: tuple[str, ...]
     """容缺受理: accept with non-key materials to follow."""
     from engine.services import handling
 
-    w = handling.accept_with_gaps(ctx.env, number, actor=actor, missing=list(missing),
+    w = handling.accept_with_gaps(ctx.env, number, actor=ctx.actor(actor), missing=list(missing),
                                   commitment_signed=commitment_signed, makeup_days=makeup_days,
                                   now=ctx.now)
-    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.data['gaps']['due_at'])}, "
+    click.echo(f"{number} 容缺受理 accepted with gaps; make up by {_last_day(w.gaps_due_at.isoformat())}, "
                f"promised by {_promised(w)}")
 
 
 @case.command("gaps-made-up")
 @click.argument("number")
-@click.option("--as", "actor", required=True)
+@click.option("--as", "actor", required=True, help=AS_HELP)
 @pass_ctx
 def case_gaps_made_up(ctx: Ctx, number: str, actor: str) -> None:
     """The materials missing under 容缺受理 have arrived."""
     from engine.services import handling
 
-    handling.gaps_made_up(ctx.env, number, actor=actor, now=ctx.now)
+    handling.gaps_made_up(ctx.env, number, actor=ctx.actor(actor), now=ctx.now)
     click.echo(f"{number} 容缺材料已补齐 made up")
 
 
@@ -491,5 +520,20 @@ def task_release(ctx: Ctx, task_id: str, user: str, reason: str) -> None:
     """Release a claimed step back to its post so someone else can take it."""
     from engine.services import cases as svc
 
-    s = svc.release(ctx.env, task_id, user=user, reason=reason, now=ctx.now)
+    s = svc.release(ctx.env, task_id, actor=ctx.actor(user), reason=reason, now=ctx.now)
     click.echo(f"{s.case_number} {s.name} released to {s.post}")
+
+
+@task.command("reassign")
+@click.argument("task_id")
+@click.option("--to", "to", required=True, help="The login of another holder of the post.")
+@click.option("--as", "actor", required=True, help="The post's leader (岗位负责人). " + AS_HELP)
+@click.option("--reason", required=True, help="Why (recorded), e.g. 请假 / 出差.")
+@pass_ctx
+def task_reassign(ctx: Ctx, task_id: str, to: str, actor: str, reason: str) -> None:
+    """转办: the post's leader gives a waiting step to another holder of the post."""
+    from engine.services import cases as svc
+
+    s = svc.reassign(ctx.env, task_id, ctx.actor(to), actor=ctx.actor(actor), reason=reason,
+                     now=ctx.now)
+    click.echo(f"{s.case_number} {s.name} 转办给 reassigned to {to}")

@@ -12,6 +12,7 @@ import click
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:
+    from engine.identity import Actor
     from engine.services.context import Env
 
 # Imports here stay cheap: `sunshine --help` and every `VERB --help` load this module and the
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 # publishing (ReportLab) are imported inside the verbs that use them, and the composition root
 # (adapters.bootstrap) only when a verb first asks for ``ctx.env``.
 # tests/unit/test_cli_imports.py checks it.
+
+
+AS_HELP = "Who acts: the login of an existing, active user (办理人登录名); their roles apply."
 
 
 class Ctx:
@@ -41,6 +45,11 @@ class Ctx:
             from adapters.config import load_settings
 
             settings = load_settings(db=self.db)
+            if self.now_text and settings.mode == "production":
+                raise ConfigError(
+                    "--now（时间穿越）只能在测试或演示安装中使用：设置 SUNSHINE_MODE=test 或 demo；"
+                    "生产安装一律按系统时间办理，时限、牌和违诺才可信 (--now is refused in "
+                    "production)")
             clock = FixedClock(self.now) if self.now else None
             self._env = build_env(settings, clock)
             if self.check_schema:
@@ -48,6 +57,13 @@ class Ctx:
                 if problem:
                     raise ConfigError(problem)
         return self._env
+
+
+    def actor(self, login: str) -> Actor:
+        """The user named by --as: an existing, active user, whose permissions then apply."""
+        from engine.services.identity import resolve
+
+        return resolve(self.env, login)
 
 
 def parse_now(text: str) -> dt.datetime:
@@ -71,7 +87,8 @@ pass_ctx = click.make_pass_decorator(Ctx)
 @click.option("--db", envvar="SUNSHINE_DATABASE_URL", default=None,
               help="Database URL (default sqlite:///sunshine.db in the working directory).")
 @click.option("--now", default=None, metavar="ISO",
-              help="Act as if it were this time (time travel, for operators and tests).")
+              help="Act as if it were this time (time travel): only where SUNSHINE_MODE is test "
+                   "or demo.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, now: str | None) -> None:
     """阳光审批 Sunshine: administrative approvals run in the open."""

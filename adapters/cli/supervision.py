@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.cli.common import Ctx, cli, echo_json, local, pass_ctx, table
+from adapters.cli.common import AS_HELP, Ctx, cli, echo_json, local, pass_ctx, table
 from engine.model import Measure  # stdlib only; the services are imported inside the verbs
 
 
@@ -42,13 +42,14 @@ def breach_list(ctx: Ctx, undecided: bool, as_json: bool) -> None:
 @click.option("--measure", required=True, type=click.Choice([m.value for m in Measure]),
               help="none, 诫勉教育, 通报批评, 效能告诫, 扣发奖金, 调离工作岗位, 停职离岗培训, 辞退")
 @click.option("--reasons", required=True)
-@click.option("--as", "by", required=True, help="The deciding supervisor.")
+@click.option("--as", "by", required=True, help="The deciding supervisor (监察人员). " + AS_HELP)
 @pass_ctx
 def breach_decide(ctx: Ctx, breach_id: int, measure: str, reasons: str, by: str) -> None:
     """Decide the measure for a breach (recorded in the audit trail; final)."""
     from engine.services import supervision as svc
 
-    b = svc.decide_breach(ctx.env, breach_id, measure=measure, reasons=reasons, by=by, now=ctx.now)
+    b = svc.decide_breach(ctx.env, breach_id, measure=measure, reasons=reasons,
+                          actor=ctx.actor(by), now=ctx.now)
     click.echo(f"breach #{b.id} decided: {b.measure.value if b.measure else ''}")
 
 

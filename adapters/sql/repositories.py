@@ -102,7 +102,9 @@ class SqlDefinitionRepository(_Repo):
     def _select(self) -> sa.Select[Any]:
         d = t.definitions.c
         return sa.select(d.id, d.power_code, d.process_id, d.version, d.content_hash, d.power,
-                         d.spec, d.deployed_at, d.file, t.powers.c.status).join(
+                         d.spec, d.deployed_at, d.file, t.powers.c.status,
+                         t.powers.c.withdrawn_at, t.powers.c.withdrawn_by,
+                         t.powers.c.withdrawn_reason).join(
             t.powers, t.powers.c.code == d.power_code)
 
     def get(self, definition_id: int) -> Any:
@@ -144,9 +146,11 @@ class SqlDefinitionRepository(_Repo):
         self.conn.execute(t.powers.update().where(t.powers.c.code == power_code).values(
             latest_definition_id=definition_id))
 
-    def set_status(self, power_code: str, status: str) -> None:
+    def set_status(self, power_code: str, status: str, *, at: Any = None, by: str | None = None,
+                   reason: str | None = None) -> None:
+        """active, or withdrawn with when, by whom and why (cleared when reinstated)."""
         self.conn.execute(t.powers.update().where(t.powers.c.code == power_code).values(
-            status=status))
+            status=status, withdrawn_at=at, withdrawn_by=by, withdrawn_reason=reason))
 
 
 _TIMER_ENUMS: dict[str, type[enum.Enum]] = {"kind": TimerKind, "status": TimerStatus}

@@ -21,6 +21,7 @@ from adapters.sql import repositories as r
 from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
 from adapters.sql.outbox import SqlOutboxRepository
 from adapters.sql.read_models import SqlSupervisionReads
+from adapters.sql.users import SqlStartRequestRepository, SqlUserRepository
 from engine.errors import Conflict
 
 
@@ -95,6 +96,8 @@ class SqlUnitOfWork:
         self.flags = r.SqlFlagRepository(c)
         self.reads = SqlSupervisionReads(c)
         self.outbox = SqlOutboxRepository(c)
+        self.users = SqlUserRepository(c)
+        self.start_requests = SqlStartRequestRepository(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

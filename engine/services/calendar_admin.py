@@ -15,8 +15,10 @@ from datetime import date, datetime
 
 from engine.calendar import YearSchedule
 from engine.errors import Conflict
-from engine.services.cases import load
+from engine.identity import Action, Actor
+from engine.services.cases import load, save_case
 from engine.services.context import Env
+from engine.services.identity import require
 
 
 @dataclass
@@ -27,8 +29,10 @@ class ImportReport:
     failed: list[str] = field(default_factory=list)  # "number: reason"
 
 
-def import_year(env: Env, schedule: YearSchedule, *, actor: str,
+def import_year(env: Env, schedule: YearSchedule, *, actor: Actor,
                 now: datetime | None = None) -> ImportReport:
+    """An administrator imports a year's State Council schedule; open cases are recounted."""
+    require(env, actor, Action.IMPORT_CALENDAR, target=str(schedule.year), now=now)
     at = env.now(now)
     with env.uow() as uow:
         uow.calendar.save_year(
@@ -36,14 +40,13 @@ def import_year(env: Env, schedule: YearSchedule, *, actor: str,
             {d.isoformat(): n for d, n in schedule.holidays.items()},
             {d.isoformat(): n for d, n in schedule.workdays.items()}, at)
         uow.commit()
-    reset = getattr(env, "reset_calendar", None)
-    if reset is not None:
-        reset()
+    if env.reset_calendar is not None:
+        env.reset_calendar()
     return recount_year(env, schedule.year, actor=actor, now=at,
                         why=f"{schedule.year} 年放假安排已导入（{schedule.source}）")
 
 
-def recount_year(env: Env, year: int, *, actor: str, now: datetime, why: str) -> ImportReport:
+def recount_year(env: Env, year: int, *, actor: Actor, now: datetime, why: str) -> ImportReport:
     """Recount the deadlines of every open case that reaches ``year``."""
     report = ImportReport(year)
     with env.uow() as uow:
@@ -53,9 +56,11 @@ def recount_year(env: Env, year: int, *, actor: str, now: datetime, why: str) ->
         try:
             with env.uow() as uow:
                 case = load(env, uow, number)
-                if case.recompute_deadlines(now=now, actor=actor, why=why):
+                case.stamp(actor_name=actor.name, written_at=env.written_at())
+                if case.recompute_deadlines(now=max(now, case.received_at), actor=actor.login,
+                                            why=why):
                     report.moved.append(number)
-                uow.cases.save(case)
+                save_case(uow, case, now)
                 uow.commit()
         except Conflict as err:
             report.failed.append(f"{number}: {err}")

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalogue import Power
-from engine.errors import LintFailed, NotFound
+from engine.errors import InvalidAction, LintFailed, NotFound
+from engine.identity import Action, Actor
 from engine.services.context import Env
+from engine.services.identity import require
 
 
 @dataclass(frozen=True)
@@ -19,22 +21,34 @@ class Deployed:
     file: str
     changed: bool  # False: this content was already the current version
     new: bool = False  # a new version was created
+    withdrawn: bool = False  # the power stays withdrawn: deploying never reinstates it
 
 
-def deploy(env: Env, paths: list[str], *, actor: str = "designer",
+def deploy(env: Env, paths: list[str], *, actor: Actor,
            now: datetime | None = None) -> list[Deployed]:
     """Lint and deploy files as one transaction: all of them, or none if any has an error."""
+    from engine.xmlsafe import read_bpmn_file
+
+    return deploy_bytes(env, [(path, read_bpmn_file(path)[0]) for path in paths], actor=actor,
+                        now=now)
+
+
+def deploy_bytes(env: Env, files: list[tuple[str, bytes]], *, actor: Actor,
+                 now: datetime | None = None) -> list[Deployed]:
+    """Deploy BPMN content (an upload arrives as bytes), named for the messages. A designer's
+    act. A withdrawn power stays withdrawn: a new version of it is stored, not put back in
+    service (``reinstate_power`` does that, with who and why)."""
+    require(env, actor, Action.DEPLOY, target=", ".join(name for name, _ in files)[:100],
+            now=now)
     # Parsing BPMN needs SpiffWorkflow's parser and lxml: loaded only by the verbs that parse
     # (listing the catalogue is a CLI verb that should answer at once).
     from engine.definitions import load_definitions
     from engine.lint import Finding, duplicate_codes, lint_bytes
-    from engine.xmlsafe import read_bpmn_file
 
     at = env.now(now)
     findings: list[Finding] = []
     loaded = []
-    for path in paths:
-        data, _ = read_bpmn_file(path)
+    for path, data in files:
         found, powers = lint_bytes(data, path)
         findings.extend(found)
         loaded.append((path, data, powers))
@@ -53,30 +67,58 @@ def deploy(env: Env, paths: list[str], *, actor: str = "designer",
         result = []
         for path, data, _ in loaded:
             for d in load_definitions(data, path):
+                current = uow.definitions.latest(d.power.code)
+                withdrawn = current is not None and current.status != "active"
                 same = uow.definitions.by_hash(d.power.code, d.content_hash)
                 if same is not None:
-                    current = uow.definitions.latest(d.power.code)
                     was_current = current is not None and current.id == same.id
                     uow.definitions.set_latest(d.power.code, same.id)  # this content runs again
-                    uow.definitions.set_status(d.power.code, "active")
                     result.append(Deployed(d.power.code, d.power.name, same.version, path,
-                                           changed=not was_current))
+                                           changed=not was_current, withdrawn=withdrawn))
                     continue
                 row = uow.definitions.add(
                     power_code=d.power.code, process_id=d.process_id, content_hash=d.content_hash,
                     file=path, xml=d.xml, power=d.power.to_dict(), spec=d.spec, deployed_at=at,
-                    deployed_by=actor)
-                uow.definitions.set_status(d.power.code, "active")
-                result.append(Deployed(d.power.code, d.power.name, row.version, path, True, True))
+                    deployed_by=actor.login)
+                if not withdrawn:
+                    uow.definitions.set_status(d.power.code, "active")
+                result.append(Deployed(d.power.code, d.power.name, row.version, path, True, True,
+                                       withdrawn=withdrawn))
         uow.commit()
     return result
 
 
-def withdraw_power(env: Env, code: str) -> None:
+def withdraw_power(env: Env, code: str, *, actor: Actor, reason: str,
+                   now: datetime | None = None) -> None:
+    """Take a power out of service (no new cases; open ones go on), recording who and why."""
+    if not reason.strip():
+        raise InvalidAction("撤回事项须写明理由（如依据的文件） (give the reason)", field="reason")
+    require(env, actor, Action.WITHDRAW_POWER, target=code, now=now)
+    at = env.now(now)
     with env.uow() as uow:
-        if uow.definitions.latest(code) is None:
-            raise NotFound(f"power {code} is not deployed")
-        uow.definitions.set_status(code, "withdrawn")
+        current = uow.definitions.latest(code)
+        if current is None:
+            raise NotFound(f"事项 {code} 未部署 (power {code} is not deployed)")
+        if current.status != "active":
+            raise InvalidAction(f"事项 {code} 已撤回 (already withdrawn)")
+        uow.definitions.set_status(code, "withdrawn", at=at, by=actor.login,
+                                   reason=reason.strip())
+        uow.commit()
+
+
+def reinstate_power(env: Env, code: str, *, actor: Actor, reason: str,
+                    now: datetime | None = None) -> None:
+    """Put a withdrawn power back in service, on its latest deployed version."""
+    if not reason.strip():
+        raise InvalidAction("恢复事项须写明理由 (give the reason)", field="reason")
+    require(env, actor, Action.WITHDRAW_POWER, target=code, now=now)
+    with env.uow() as uow:
+        current = uow.definitions.latest(code)
+        if current is None:
+            raise NotFound(f"事项 {code} 未部署 (power {code} is not deployed)")
+        if current.status == "active":
+            raise InvalidAction(f"事项 {code} 在用，无需恢复 (already active)")
+        uow.definitions.set_status(code, "active")
         uow.commit()
 
 
@@ -93,6 +135,8 @@ def list_powers(env: Env, *, include_withdrawn: bool = True) -> list[dict[str, A
             "mode": p.mode, "statutory_limit": p.statutory_limit,
             "promised_limit": p.promised_limit, "deemed_approval": p.deemed_approval,
             "public": p.public, "version": row.version, "status": row.status,
+            "withdrawn_by": getattr(row, "withdrawn_by", None),
+            "withdrawn_reason": getattr(row, "withdrawn_reason", None),
             "deployed_at": row.deployed_at.isoformat(), "process_id": p.process_id,
         })
     return sorted(out, key=lambda r: r["code"])

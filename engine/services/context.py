@@ -26,9 +26,28 @@ class Env:
     definitions: dict[int, Any] = field(default_factory=dict)
     # case id → (stored version and audit head, live workflow): see services.cases.load
     live: dict[int, Any] = field(default_factory=dict)
+    # The wall clock, only to stamp when a record was written (evidence beside the acting time,
+    # which time travel may set); never used to decide anything.
+    wall: Callable[[], datetime] | None = None
+    # test or demo installations may act at another time (time travel); production may not
+    time_travel: bool = False
+    engine: Any = None  # the database engine (adapters only: db upgrade, copy)
+    reset_calendar: Callable[[], Any] | None = None  # reload after a calendar import
+
+    def written_at(self) -> datetime:
+        """When a record is written, by the wall clock (the acting time may be travelled)."""
+        value = self.wall() if self.wall is not None else self.clock.now()
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def now(self, at: datetime | None = None) -> datetime:
-        """``at`` (time travel, for tests and demos) or the clock's time, always UTC."""
+        """``at`` (time travel, for tests and demos) or the clock's time, always UTC. A
+        production installation acts only at the clock's time."""
+        if at is not None and not self.time_travel:
+            from engine.errors import ConfigError
+
+            raise ConfigError("以另一时间办理（时间穿越）只在测试或演示安装中可用（SUNSHINE_MODE=test 或 "
+                              "demo）；生产安装一律按系统时间办理 (time travel is for test and demo "
+                              "installations only)")
         value = at or self.clock.now()
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)

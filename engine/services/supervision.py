@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from engine.audit import verify_chain
+from engine.case import Case
 from engine.errors import InvalidAction, NotFound
+from engine.identity import Action, Actor
 from engine.model import Breach, Measure
-from engine.services.cases import in_case
+from engine.services.cases import allow, in_case
 from engine.services.context import Env
 from engine.services.notices import notice_views
 
@@ -19,24 +21,33 @@ def list_breaches(env: Env, *, decided: bool | None = None) -> list[Breach]:
         return uow.breaches.list(decided=decided)
 
 
-def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, by: str,
+def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, actor: Actor,
                   now: datetime | None = None) -> Breach:
-    """A supervisor's decision on a breach; once taken it cannot be changed (it is evidence)."""
-    at = env.now(now)
+    """A supervisor's decision on a breach — never on one against themselves; once taken it
+    cannot be changed (it is evidence)."""
     try:
         chosen = Measure(measure)
     except ValueError:
         names = "、".join(m.value for m in Measure)
-        raise InvalidAction(f"measure {measure!r} is not one of: {names}") from None
+        raise InvalidAction(f"处理措施“{measure}”不在可选范围内：{names} (unknown measure)",
+                            field="measure") from None
     if not reasons.strip():
-        raise InvalidAction("a decision needs its reasons", field="reasons")
+        raise InvalidAction("处理决定须写明理由 (a decision needs its reasons)", field="reasons")
     with env.uow() as uow:
         try:
             number = uow.breaches.get(breach_id).case_number
         except NotFound:
-            raise NotFound(f"no breach record {breach_id} — see the list of breaches") from None
-    return in_case(env, number, at, lambda case, when: case.decide_breach(
-        breach_id, now=when, actor=by, measure=chosen, reasons=reasons))
+            raise NotFound(f"没有违诺记录 #{breach_id}，请查看违诺列表 (no such breach)") from None
+
+    def run(case: Case, when: datetime) -> Breach:
+        breach = next((b for b in case.breaches if b.id == breach_id), None)
+        against = [breach.person] if breach is not None else []
+        if breach is not None and breach.post and breach.post in actor.posts:
+            against.append(actor.login)  # a breach of a post the supervisor holds is theirs too
+        allow(actor, Action.DECIDE_BREACH, case, against=against)
+        return case.decide_breach(breach_id, now=when, actor=actor.login, measure=chosen,
+                                  reasons=reasons)
+    return in_case(env, number, now, run, actor=actor)
 
 
 def _chain_status(events: list[Any], head: list[Any] | None) -> str | list[str]:
@@ -104,7 +115,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
                  "payload": e.payload, "hash": e.hash} for e in events
             ],
             "gaps": case.data.get("gaps"),
-            "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant)],
+            "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
             "audit_chain": _chain_status(events, case.data.get("audit_head")),
             "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],
         }

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from engine.errors import Conflict
 from engine.model import Timer
-from engine.services.cases import load
+from engine.services.cases import load, save_case
 from engine.services.context import Env
 
 SYSTEM = "system"
@@ -82,8 +82,9 @@ def _fire_one(env: Env, at: datetime) -> tuple[str, bool] | None:
         timer = claimed[0]
         try:
             case = load(env, uow, case_id=timer.case_id, lock=True)
+            case.stamp(actor_name=None, written_at=env.written_at())
             fired = case.fire(timer, now=at)
-            uow.cases.save(case)
+            save_case(uow, case, at)  # with the notices it causes (a deemed approval's decision)
             uow.commit()  # inside: a store may only find the data unstorable when it writes
         except Conflict:
             raise
@@ -104,6 +105,7 @@ def _set_aside(env: Env, timer: Timer, at: datetime, reason: str) -> str:
     try:
         with env.uow() as uow:
             case = load(env, uow, case_id=timer.case_id, lock=True)
+            case.stamp(actor_name=None, written_at=env.written_at())
             case.set_aside(timer, now=at, reason=reason)
             uow.cases.save(case)
             uow.commit()

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from engine.case import Case
 from engine.catalogue import Power
-from engine.model import Card, CaseState, StepRecord
+from engine.deadlines import Deadline
+from engine.model import Card, CaseState, ClockState, Extension, StepRecord
 from engine.services.context import Env
 
 
@@ -53,3 +55,89 @@ def list_cards(env: Env, *, kind: str | None = None) -> list[tuple[Card, str]]:
 def power_of_definition(env: Env, definition_id: int) -> Power:
     with env.uow() as uow:
         return Power.from_dict(uow.definitions.get(definition_id).power)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as a use case returns it: what the front end shows after an action. Frozen: the
+    aggregate itself never leaves the application layer."""
+
+    number: str
+    query_code: str
+    power_code: str
+    applicant: str
+    state: CaseState
+    accepted_at: datetime | None
+    deemed_accepted: bool
+    promised: Deadline | None
+    statutory: Deadline | None
+    result: str | None
+    deemed: bool
+    gaps_due_at: datetime | None = None
+    existing: bool = False  # idempotent start: this request had already made the case
+    clock: ClockState = ClockState.NOT_STARTED
+    closed_at: datetime | None = None
+    provisional: bool = False  # a date counted over a year with no State Council schedule
+    stopped_days: int = 0
+    extended_days: int = 0
+    deemed_pending: bool = False
+
+    @property
+    def promised_day(self) -> date | None:
+        return self.promised.day if self.promised else None
+
+    @property
+    def promised_due(self) -> datetime | None:
+        return self.promised.at if self.promised else None
+
+    @property
+    def statutory_due(self) -> datetime | None:
+        return self.statutory.at if self.statutory else None
+
+    @property
+    def statutory_day(self) -> date | None:
+        return self.statutory.day if self.statutory else None
+
+    @classmethod
+    def of(cls, case: Case, *, existing: bool = False) -> CaseView:
+        gaps = case.data.get("gaps") or {}
+        due = gaps.get("due_at")
+        return cls(number=case.number, query_code=case.query_code, power_code=case.power_code,
+                   applicant=case.applicant, state=case.state, accepted_at=case.accepted_at,
+                   deemed_accepted=case.deemed_accepted,
+                   promised=case.promised, statutory=case.statutory, result=case.result,
+                   deemed=case.deemed,
+                   gaps_due_at=datetime.fromisoformat(due) if due else None, existing=existing,
+                   clock=case.clock, closed_at=case.closed_at, provisional=case.provisional,
+                   stopped_days=case.stopped_days, extended_days=case.extended_days,
+                   deemed_pending=case.deemed_pending)
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    case_number: str
+    name: str
+    post: str | None
+    assignee: str | None
+    status: str
+
+    @classmethod
+    def of(cls, step: StepRecord) -> StepView:
+        return cls(step.id, step.case_number, step.name, step.post, step.assignee,
+                   step.status.value)
+
+
+@dataclass(frozen=True)
+class ExtensionView:
+    days: int
+    reason: str
+    requested_by: str
+    decision: str | None
+    decided_by: str | None
+    decision_reason: str | None
+
+    @classmethod
+    def of(cls, ext: Extension) -> ExtensionView:
+        return cls(ext.days, ext.reason, ext.requested_by, ext.decision, ext.decided_by,
+                   ext.decision_reason)

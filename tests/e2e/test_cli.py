@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     one_line_error,
     step,
 )
+from tests.staff import CLERK, id_number
 
 FOOD = "XK-SPJY-001"
 LINT = ROOT / "tests" / "fixtures" / "bpmn" / "lint"
@@ -151,11 +152,11 @@ def test_a_step_completed_twice_fails_the_second_time_and_is_recorded_once(
 
 def test_a_withdrawn_power_cannot_start_a_case_but_its_running_cases_finish(sun: Sunshine) -> None:
     running = sun.start(FOOD, "张三")
-    sun.ok("powers", "withdraw", FOOD)
+    sun.ok("powers", "withdraw", FOOD, "--as", "designer", "--reason", "职权目录调整")
     [power] = [p for p in sun.json("powers", "list") if p["code"] == FOOD]
     assert power["status"] == "withdrawn"
 
-    res = sun.fails("case", "start", FOOD, "--applicant", "李四")
+    res = sun.fails("case", "start", FOOD, "--applicant", "李四", "--id-number", id_number("李四"), "--as", CLERK)
     assert FOOD in one_line_error(res)
     assert [r["number"] for r in sun.json("case", "list")] == [running]
 
@@ -164,7 +165,7 @@ def test_a_withdrawn_power_cannot_start_a_case_but_its_running_cases_finish(sun:
 
 
 def test_a_power_never_deployed_cannot_start_a_case(sun: Sunshine) -> None:
-    res = sun.fails("case", "start", "XK-NONE-404", "--applicant", "张三")
+    res = sun.fails("case", "start", "XK-NONE-404", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK)
     line = one_line_error(res)
     assert "XK-NONE-404" in line and "deploy" in line
     assert sun.json("case", "list") == []
@@ -172,7 +173,7 @@ def test_a_power_never_deployed_cannot_start_a_case(sun: Sunshine) -> None:
 
 def test_redeploying_the_same_files_changes_nothing(sun: Sunshine) -> None:
     before = {p["code"]: p["version"] for p in sun.json("powers", "list")}
-    out = sun.ok("deploy", *PROCESS_FILES).out
+    out = sun.ok("deploy", *PROCESS_FILES, "--as", "designer").out
     lines = [ln for ln in out.splitlines() if ln.strip()]
     assert len(lines) == len(PROCESS_FILES)
     assert all(ln.endswith("v1  unchanged") for ln in lines), out
@@ -192,7 +193,7 @@ def test_a_changed_process_deploys_as_version_2_and_running_cases_keep_version_1
     assert changed != source
     copy = tmp_path / "food_business_licence.bpmn"
     copy.write_text(changed, encoding="utf-8")
-    out = sun.ok("deploy", copy).out
+    out = sun.ok("deploy", copy, "--as", "designer").out
     assert re.search(rf"{FOOD}\s+食品经营许可\s+v2\s+deployed", out), out
     [power] = [p for p in sun.json("powers", "list") if p["code"] == FOOD]
     assert power["version"] == 2
@@ -225,8 +226,8 @@ def test_redeploying_the_original_after_a_change_makes_new_cases_run_the_origina
     copy.write_text(source.replace('sunshine:step="inspection" sunshine:timeLimit="4"',
                                    'sunshine:step="inspection" sunshine:timeLimit="6"'),
                     encoding="utf-8")
-    sun.ok("deploy", copy)
-    out = sun.ok("deploy", original).out  # the designer reverts the change
+    sun.ok("deploy", copy, "--as", "designer")
+    out = sun.ok("deploy", original, "--as", "designer").out  # the designer reverts the change
 
     number = sun.start(FOOD, "王五")
     sun.accept(number)
@@ -300,7 +301,7 @@ def test_lint_accepts_the_valid_fixtures(run_cli, name: str) -> None:
 
 def test_an_imported_calendar_year_sets_the_deadlines_of_that_year(sun_both: Sunshine) -> None:
     sun = sun_both
-    out = sun.ok("calendar", "import", CALENDAR / "2027.toml").out
+    out = sun.ok("calendar", "import", CALENDAR / "2027.toml", "--as", "admin").out
     assert out.startswith("2027:")
     assert "year = 2027" in sun.ok("calendar", "show", "2027").out
 
@@ -370,15 +371,15 @@ def test_a_manual_clock_stop_moves_the_promised_deadline_by_the_days_stopped(
         sun: Sunshine) -> None:
     number = sun.start(FOOD, "张三")
     sun.accept(number)
-    out = sun.ok("case", "suspend", number, "--as", "赵核查", "--reason", "申请人整改经营场所",
-                 now="2026-03-03T09:00").out
+    out = sun.ok("case", "suspend", number, "--as", "监察员", "--reason", "申请人整改经营场所",
+                 "--until", "2026-03-10", now="2026-03-03T09:00").out
     assert "clock stopped" in out
     record = sun.show(number)
     assert record["clock"] == "suspended"
     assert record["clock_stops"][0]["reason"] == "申请人整改经营场所"
 
     # stopped Tue 3 – Thu 5 March: three working days
-    out = sun.ok("case", "resume", number, "--as", "赵核查", now="2026-03-06T09:00").out
+    out = sun.ok("case", "resume", number, "--as", "监察员", now="2026-03-06T09:00").out
     assert "2026-03-19" in out
     record = sun.show(number)
     assert record["clock"] == "running"

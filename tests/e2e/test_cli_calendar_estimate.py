@@ -13,6 +13,7 @@ import pytest
 
 from adapters.calendar_files import schedules_from_chinese_calendar
 from tests.e2e.helpers import Sunshine
+from tests.staff import CLERK, id_number
 
 FOOD = "XK-SPJY-001"  # 10 promised / 20 statutory working days
 LAST = max(schedules_from_chinese_calendar())
@@ -36,7 +37,7 @@ def notice_file(tmp_path: Path) -> Path:
 
 def test_a_case_whose_deadline_runs_into_the_estimated_year_is_accepted_and_marked_provisional(
         sun: Sunshine) -> None:
-    number = sun.ok("case", "start", FOOD, "--applicant", "跨年餐饮店").out.strip()
+    number = sun.ok("case", "start", FOOD, "--applicant", "跨年餐饮店", "--id-number", id_number("跨年餐饮店"), "--as", CLERK).out.strip()
     accepted = sun.ok("case", "accept", number, "--as", "李窗口")
     assert f"promised by {NEXT}-" in accepted.out
 
@@ -53,7 +54,7 @@ def test_a_case_whose_deadline_runs_into_the_estimated_year_is_accepted_and_mark
 
 def test_a_case_inside_a_state_council_year_is_not_provisional(sun: Sunshine) -> None:
     now = f"{LAST}-03-02T09:00"
-    number = sun.ok("case", "start", FOOD, "--applicant", "本年餐饮店", now=now).out.strip()
+    number = sun.ok("case", "start", FOOD, "--applicant", "本年餐饮店", "--id-number", id_number("本年餐饮店"), "--as", CLERK, now=now).out.strip()
     sun.ok("case", "accept", number, "--as", "李窗口", now=now)
     record = sun.json("case", "show", number, now=now)
     assert record["provisional_deadlines"] is False
@@ -81,7 +82,7 @@ def test_the_estimate_printed_by_show_cannot_be_imported_as_it_is(
         sun: Sunshine, tmp_path: Path) -> None:
     path = tmp_path / "estimate.toml"
     path.write_text(sun.ok("calendar", "show", NEXT).out, encoding="utf-8")
-    res = sun.fails("calendar", "import", path)
+    res = sun.fails("calendar", "import", path, "--as", "admin")
     assert "not the notice" in res.err
 
 
@@ -94,7 +95,7 @@ def test_calendar_status_warns_from_1_october_until_the_schedule_is_imported(
     october = sun.ok("calendar", "status", now=f"{LAST}-10-01T09:00")
     assert WARNING in october.out and "calendar import FILE" in october.out
 
-    sun.ok("calendar", "import", notice_file(tmp_path))
+    sun.ok("calendar", "import", notice_file(tmp_path), "--as", "admin")
     after = sun.ok("calendar", "status", now=f"{LAST}-10-01T09:00")
     assert WARNING not in after.out + after.err
     assert "国务院通知 confirmed" in after.out

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import PROCESS_FILES, ROOT, Sunshine, one_line_error
+from tests.staff import CLERK, id_number
 
 FOOD = "XK-SPJY-001"
 CALENDAR = ROOT / "tests" / "fixtures" / "calendar"
@@ -61,7 +62,7 @@ def test_an_unknown_task_id_is_named_in_the_error(sun: Sunshine, accepted: str) 
 
 def test_data_without_an_equals_sign_is_refused_before_anything_is_written(
         sun: Sunshine, accepted: str) -> None:
-    res = sun.fails("case", "start", FOOD, "--applicant", "李四", "--data", "commitment")
+    res = sun.fails("case", "start", FOOD, "--applicant", "李四", "--id-number", id_number("李四"), "--as", CLERK, "--data", "commitment")
     assert res.code == 2
     assert "commitment" in one_line_error(res) and "key=value" in res.err
     assert [r["number"] for r in sun.json("case", "list")] == [accepted]
@@ -153,9 +154,9 @@ def test_a_second_supplement_request_needs_its_reason_and_is_recorded_as_a_breac
 @pytest.mark.parametrize("name", sorted(p.name for p in CALENDAR.glob("bad_*.toml")))
 def test_a_broken_calendar_file_is_refused_and_the_stored_year_is_untouched(
         sun: Sunshine, name: str) -> None:
-    sun.ok("calendar", "import", CALENDAR / "2027.toml")
+    sun.ok("calendar", "import", CALENDAR / "2027.toml", "--as", "admin")
     good = sun.ok("calendar", "show", "2027").out
-    res = sun.fails("calendar", "import", CALENDAR / name)
+    res = sun.fails("calendar", "import", CALENDAR / name, "--as", "admin")
     assert res.code == 7
     assert name in one_line_error(res)
     assert sun.ok("calendar", "show", "2027").out == good
@@ -163,7 +164,7 @@ def test_a_broken_calendar_file_is_refused_and_the_stored_year_is_untouched(
 
 def test_a_broken_calendar_file_imports_nothing_into_an_empty_database(
         sun: Sunshine) -> None:
-    res = sun.fails("calendar", "import", CALENDAR / "bad_weekday_workday.toml")
+    res = sun.fails("calendar", "import", CALENDAR / "bad_weekday_workday.toml", "--as", "admin")
     assert "2027-02-15" in one_line_error(res)
     shown = sun.ok("calendar", "show", "2027").out  # the year as it was (estimated), untouched
     assert "2027-02-15" not in shown and "TEST DATA" not in shown
@@ -173,15 +174,18 @@ def test_a_deploy_with_a_file_that_fails_lint_deploys_nothing(
         run_cli, sqlite_url: str, tmp_path: Path) -> None:
     sun = Sunshine(run_cli, sqlite_url)
     sun.ok("db", "upgrade")
-    res = sun.fails("deploy", *PROCESS_FILES, LINT / "bad_category.bpmn")
+    sun.ok("user", "add", "admin", "--name", "管理员", "--unit", "县政务服务中心", "--role", "admin")
+    sun.ok("user", "add", "designer", "--name", "设计员", "--unit", "县政务服务中心",
+           "--role", "designer", "--as", "admin")
+    res = sun.fails("deploy", *PROCESS_FILES, LINT / "bad_category.bpmn", "--as", "designer")
     assert res.code == 3
     assert "test_bad_category" in res.err and "不存在的类别" in res.err
     assert res.out == ""
     assert sun.json("powers", "list") == []
 
-    sun.ok("deploy", *PROCESS_FILES)
+    sun.ok("deploy", *PROCESS_FILES, "--as", "designer")
     before = sun.json("powers", "list")
-    res = sun.fails("deploy", LINT / "promised_over_two_thirds.bpmn")
+    res = sun.fails("deploy", LINT / "promised_over_two_thirds.bpmn", "--as", "designer")
     assert "test_promised_over_two_thirds" in res.err
     assert sun.json("powers", "list") == before
 
@@ -192,7 +196,7 @@ def test_a_deploy_of_a_changed_file_that_fails_lint_keeps_the_deployed_version(
     broken = tmp_path / "food_business_licence.bpmn"
     broken.write_text(source.replace('promisedLimit="10"', 'promisedLimit="18"'), encoding="utf-8")
     before = sun.json("powers", "list")
-    res = sun.fails("deploy", broken)
+    res = sun.fails("deploy", broken, "--as", "designer")
     assert res.code == 3 and "food_business_licence" in res.err
     assert sun.json("powers", "list") == before
     number = sun.start(FOOD, "张三")
@@ -201,7 +205,7 @@ def test_a_deploy_of_a_changed_file_that_fails_lint_keeps_the_deployed_version(
 
 
 def test_an_application_without_an_applicant_name_is_refused(sun: Sunshine) -> None:
-    res = sun.fails("case", "start", FOOD, "--applicant", "   ")
+    res = sun.fails("case", "start", FOOD, "--applicant", "   ", "--id-number", id_number("   "), "--as", CLERK)
     assert "--applicant" in one_line_error(res)
     assert sun.json("case", "list") == []
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import FIXTURES, PROCESSES
+from tests.conftest import FIXTURES
+from tests.e2e.helpers import Sunshine
+from tests.staff import CLERK, id_number
 
 T = "2026-03-02T10:00"  # a fixed time for every verb that does not travel on purpose
 
 
 def _setup(run_cli, url):  # noqa: ANN001, ANN202
     assert run_cli("--db", url, "db", "upgrade").code == 0
-    assert run_cli("--db", url, "--now", "2026-03-01T09:00", "deploy", *sorted(str(p) for p in PROCESSES.glob("*.bpmn"))).code == 0
+    Sunshine(run_cli, url, now="2026-03-01T09:00").setup()
 
 
 def test_now_and_db_may_follow_the_verb(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
-    r = run_cli("case", "start", "XK-SPJY-001", "--applicant", "张三", "--db", sqlite_url,
+    r = run_cli("case", "start", "XK-SPJY-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK, "--db", sqlite_url,
                 "--now", "2026-03-02T09:00")
     assert r.code == 0, r.err
     number = r.out.strip()
@@ -30,7 +32,7 @@ def test_now_and_db_may_follow_the_verb(run_cli, sqlite_url):
 def test_case_list_accepts_the_chinese_state_name(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
     run_cli("--db", sqlite_url, "--now", "2026-03-02T09:00", "case", "start", "XK-SPJY-001",
-            "--applicant", "张三")
+            "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK)
     by_label = run_cli("--db", sqlite_url, "--now", T, "case", "list", "--state", "已收件", "--json")
     by_value = run_cli("--db", sqlite_url, "--now", T, "case", "list", "--state", "received", "--json")
     assert by_label.code == 0 and json.loads(by_label.out) == json.loads(by_value.out)
@@ -44,7 +46,7 @@ def test_a_deadline_in_a_year_without_a_schedule_is_provisional_and_recounted_on
     _setup(run_cli, sqlite_url)
     # 2027 has no State Council schedule yet: it is counted on an estimate from the holiday law
     number = run_cli("--db", sqlite_url, "--now", "2027-01-25T09:00", "case", "start",
-                     "XK-SPJY-001", "--applicant", "张三").out.strip()
+                     "XK-SPJY-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK).out.strip()
     r = run_cli("--db", sqlite_url, "--now", "2027-01-25T10:00", "case", "accept", number,
                 "--as", "王窗口")
     assert r.code == 0, r.err
@@ -54,7 +56,7 @@ def test_a_deadline_in_a_year_without_a_schedule_is_provisional_and_recounted_on
     assert record["promised_deadline"] == "2027-02-12"
     # the (test) State Council schedule for 2027 arrives: the running case is recounted on it
     r = run_cli("--db", sqlite_url, "--now", "2026-12-24T09:00", "calendar", "import",
-                str(FIXTURES / "calendar" / "2027.toml"))
+                str(FIXTURES / "calendar" / "2027.toml"), "--as", "admin")
     assert r.code == 0, r.err
     assert "1 moved" in r.out and number in r.out
     record = json.loads(run_cli("--db", sqlite_url, "--now", T, "case", "show", number, "--json").out)
@@ -68,8 +70,7 @@ def test_a_deadline_in_a_year_without_a_schedule_is_provisional_and_recounted_on
 
 def test_a_claimed_step_can_be_released_for_someone_else(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
-    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "XK-SPJY-001", "--applicant",
-                     "张三").out.strip()
+    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "XK-SPJY-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK).out.strip()
     run_cli("--db", sqlite_url, "--now", T, "case", "accept", number, "--as", "王窗口")
     task = json.loads(run_cli("--db", sqlite_url, "--now", T, "task", "list", "--case", number,
                               "--json").out)[0]["id"]
@@ -83,8 +84,7 @@ def test_a_claimed_step_can_be_released_for_someone_else(run_cli, sqlite_url):
 
 def test_the_receipt_of_a_refused_application_gives_the_reasons_and_remedies(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
-    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "XK-SPJY-001", "--applicant",
-                     "张三").out.strip()
+    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "XK-SPJY-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK).out.strip()
     run_cli("--db", sqlite_url, "--now", T, "case", "refuse", number, "--as", "王窗口", "--reason",
             "不属于本机关职权范围")
     r = run_cli("--db", sqlite_url, "--now", T, "case", "receipt", number)
@@ -93,8 +93,7 @@ def test_the_receipt_of_a_refused_application_gives_the_reasons_and_remedies(run
 
 def test_a_decision_step_without_a_decision_says_what_to_pass(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
-    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "QR-GTDJ-001", "--applicant",
-                     "张三").out.strip()
+    number = run_cli("--db", sqlite_url, "--now", T, "case", "start", "QR-GTDJ-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK).out.strip()
     run_cli("--db", sqlite_url, "--now", T, "case", "accept", number, "--as", "王窗口")
     task = json.loads(run_cli("--db", sqlite_url, "--now", T, "task", "list", "--case", number,
                               "--json").out)[0]["id"]
@@ -105,7 +104,7 @@ def test_a_decision_step_without_a_decision_says_what_to_pass(run_cli, sqlite_ur
 def test_accept_with_gaps_prints_the_make_up_day_and_the_promised_deadline(run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
     number = run_cli("--db", sqlite_url, "--now", "2026-03-04T09:00", "case", "start",
-                     "XK-SPJY-001", "--applicant", "赵七").out.strip()
+                     "XK-SPJY-001", "--applicant", "赵七", "--id-number", id_number("赵七"), "--as", CLERK).out.strip()
     r = run_cli("--db", sqlite_url, "--now", "2026-03-05T09:00", "case", "accept-gaps", number,
                 "--as", "王窗口", "--missing", "从业人员健康证明", "--commitment-signed",
                 "--makeup-days", "3")
@@ -119,7 +118,7 @@ def test_a_date_counted_on_an_estimated_year_is_marked_provisional_where_the_cle
         run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
     number = run_cli("--db", sqlite_url, "--now", "2026-12-18T09:00", "case", "start",
-                     "XK-SPJY-001", "--applicant", "蒋十四").out.strip()
+                     "XK-SPJY-001", "--applicant", "蒋十四", "--id-number", id_number("蒋十四"), "--as", CLERK).out.strip()
     r = run_cli("--db", sqlite_url, "--now", "2026-12-21T09:10", "case", "accept", number,
                 "--as", "王窗口")
     assert r.code == 0, r.err
@@ -132,7 +131,7 @@ def test_a_special_procedure_past_its_expected_days_is_carded_while_the_clock_st
         run_cli, sqlite_url):
     _setup(run_cli, sqlite_url)
     number = run_cli("--db", sqlite_url, "--now", "2026-03-02T09:00", "case", "start",
-                     "XK-SPJY-001", "--applicant", "张三").out.strip()
+                     "XK-SPJY-001", "--applicant", "张三", "--id-number", id_number("张三"), "--as", CLERK).out.strip()
     assert run_cli("--db", sqlite_url, "--now", "2026-03-02T10:00", "case", "accept", number,
                    "--as", "王窗口").code == 0
     r = run_cli("--db", sqlite_url, "--now", "2026-03-04T09:00", "case", "special", "start",

@@ -6,11 +6,12 @@ import sqlalchemy as sa
 
 from engine.services import cases as svc
 from engine.services.supervision import case_record
+from tests.staff import CLERK, A, person  # noqa: F401
 
 
 def _case(env):  # noqa: ANN001, ANN202
-    case = svc.start_case(env, "XK-SPJY-001", "张三")
-    svc.accept(env, case.number, actor="王窗口")
+    case = svc.start_case(env, "XK-SPJY-001", person("张三"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"))
     return case
 
 
@@ -42,8 +43,8 @@ def test_the_public_lookup_needs_the_query_code_and_masks_the_name(env):
     from engine.errors import NotFound
     from engine.services.supervision import public_lookup
 
-    case = svc.start_case(env, "XK-SPJY-001", "欧阳小明")
-    svc.accept(env, case.number, actor="王窗口")
+    case = svc.start_case(env, "XK-SPJY-001", person("欧阳小明"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"))
     view = public_lookup(env, case.number, case.query_code)
     assert view["applicant"] == "欧**明"
     assert view["promised_deadline"] and view["statutory_deadline"]

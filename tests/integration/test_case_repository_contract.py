@@ -24,6 +24,7 @@ from engine.services import cases
 from engine.services.catalogue_admin import deploy
 from engine.services.context import Env
 from tests.conftest import PROCESSES, _pg_schema_url, make_env
+from tests.staff import CLERK, A, person  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FOOD = "XK-SPJY-001"
@@ -38,23 +39,23 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     clock = FakeClock("2026-03-02T09:00")
     if request.param == "memory":
         env = memory_env(clock)
-        deploy(env, [str(PROCESSES / "food_business_licence.bpmn")])
+        deploy(env, [str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
         yield env
     elif request.param == "sqlite":
         env = make_env(f"sqlite:///{tmp_path / 'contract.db'}", clock)
-        deploy(env, [str(PROCESSES / "food_business_licence.bpmn")])
+        deploy(env, [str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
         yield env
     else:
         for url in _pg_schema_url():
             env = make_env(url, clock)
-            deploy(env, [str(PROCESSES / "food_business_licence.bpmn")])
+            deploy(env, [str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
             yield env
             env.engine.dispose()  # type: ignore[attr-defined]
 
 
 def _accepted(env: Env, applicant: str = "张三餐饮店") -> str:
-    number = cases.start_case(env, FOOD, applicant).number
-    cases.accept(env, number, actor="李窗口")
+    number = cases.start_case(env, FOOD, person(applicant), actor=A(CLERK)).number
+    cases.accept(env, number, actor=A("李窗口"))
     return number
 
 
@@ -66,8 +67,9 @@ def _parts(case: object) -> dict[str, object]:
 
 def test_a_saved_case_loads_back_whole(store: Env) -> None:
     number = _accepted(store)
-    cases.suspend(store, number, actor="科长", reason="等待现场条件", now=local("2026-03-03T09:00"))
-    cases.resume(store, number, actor="科长", now=local("2026-03-05T09:00"))
+    cases.suspend(store, number, actor=A("监察员"), reason="等待现场条件", until="2026-03-10",
+                  now=local("2026-03-03T09:00"))
+    cases.resume(store, number, actor=A("监察员"), now=local("2026-03-05T09:00"))
     with store.uow() as uow:
         first = cases.load(store, uow, number)
         first.card(CardKind.WARNING, "promised", None, "测试预警")
@@ -120,7 +122,8 @@ def test_a_card_or_breach_raised_twice_is_kept_once(store: Env) -> None:
 def test_due_rows_are_claimed_in_due_order_and_only_when_due(store: Env) -> None:
     a = _accepted(store, "甲")
     b = _accepted(store, "乙")
-    cases.suspend(store, b, actor="科长", reason="暂停", now=local("2026-03-03T09:00"))
+    cases.suspend(store, b, actor=A("监察员"), reason="暂停", until="2026-03-31",
+                  now=local("2026-03-03T09:00"))
     with store.uow() as uow:
         due = uow.timers.claim_due(local("2026-03-20T00:00"), 100)
     assert [t.due_at for t in due] == sorted(t.due_at for t in due)
@@ -172,8 +175,8 @@ def test_failed_rows_are_set_aside_and_requeued(store: Env) -> None:
 
 def test_open_cases_reaching_a_day_are_found_for_recounting(store: Env) -> None:
     number = _accepted(store)
-    closed = cases.start_case(store, FOOD, "已撤").number
-    cases.withdraw(store, closed, actor="李窗口", reason="申请人撤回")
+    closed = cases.start_case(store, FOOD, person("已撤"), actor=A(CLERK)).number
+    cases.withdraw(store, closed, actor=A("李窗口"), reason="申请人撤回")
     with store.uow() as uow:
         assert uow.cases.open_numbers_due_from(dt.date(2026, 3, 16)) == [number]
         assert uow.cases.open_numbers_due_from(dt.date(2026, 4, 1)) == []
@@ -188,11 +191,11 @@ def test_a_case_keeps_its_deadline_bases(store: Env) -> None:
 
 
 def test_spent_due_rows_are_deleted_and_pending_ones_kept(store: Env) -> None:
-    number = cases.start_case(store, FOOD, "张三").number
+    number = cases.start_case(store, FOOD, person("张三"), actor=A(CLERK)).number
     with store.uow() as uow:
         [notice] = [t for t in uow.timers.claim_due(local("2026-03-10T00:00"), 100)
                     if t.kind == TimerKind.ACCEPTANCE_DUE]
-    cases.accept(store, number, actor="李窗口")  # the Art. 32 notice row is spent
+    cases.accept(store, number, actor=A("李窗口"))  # the Art. 32 notice row is spent
     with store.uow() as uow:
         due = uow.timers.claim_due(local("2026-12-31T00:00"), 100)
     assert notice.id not in {t.id for t in due}

@@ -32,15 +32,15 @@ def installation(run_cli, sqlite_url: str) -> Sunshine:
     for number in food[:3]:
         sun.accept(number)
     sun.complete(food[0], "现场核查", "赵核查", "opinion=合格")
-    sun.ok("case", "suspend", food[1], "--as", "赵核查", "--reason", "申请人整改经营场所",
-           now="2026-03-03T09:00")
-    sun.ok("case", "resume", food[1], "--as", "赵核查", now="2026-03-06T09:00")
+    sun.ok("case", "suspend", food[1], "--as", "监察员", "--reason", "申请人整改经营场所",
+           "--until", "2026-03-10", now="2026-03-03T09:00")
+    sun.ok("case", "resume", food[1], "--as", "监察员", now="2026-03-06T09:00")
     sun.ok("case", "extend", food[2], "--as", "赵核查", "--days", "5", "--reason", "需专家论证",
            now="2026-03-04T09:00")
     renewal = sun.start(RENEWAL, "钱七", "licence_expires=2026-06-30")
     sun.accept(renewal)
     sun.start(ADVERT, "某广告公司")
-    sun.ok("calendar", "import", FIXTURES / "calendar" / "2027.toml", now="2026-03-05T09:00")
+    sun.ok("calendar", "import", FIXTURES / "calendar" / "2027.toml", "--as", "admin", now="2026-03-05T09:00")
     assert "fired" in sun.sweep(LATER)
     breaches = sun.json("breach", "list")
     assert breaches, "the sweep made no breach: the installation should have some"

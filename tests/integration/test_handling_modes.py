@@ -18,6 +18,7 @@ from engine.services import handling
 from engine.services.supervision import case_record
 from engine.services.sweep import sweep
 from tests.conftest import MovableClock
+from tests.staff import CLERK, A, person  # noqa: F401
 
 FOOD = "XK-SPJY-001"
 
@@ -35,21 +36,23 @@ def open_steps(env, number):  # noqa: ANN001, ANN201
 
 
 def complete(env, number, name, user="经办人", **data):  # noqa: ANN001, ANN201
+    """Complete the step a minute after it arrived (work is never dated before its step)."""
     step = next(s for s in open_steps(env, number) if s.name == name)
-    return svc.complete_task(env, step.id, user=user, data=data)
+    return svc.complete_task(env, step.id, actor=A(user), data=data,
+                             now=step.ready_at + dt.timedelta(minutes=1))
 
 
 def accepted_food_case(env, when="2026-03-02T09:00"):  # noqa: ANN001, ANN201
-    case = svc.start_case(env, FOOD, "张三", now=at(when))
-    svc.accept(env, case.number, actor="王窗口", now=at(when))
+    case = svc.start_case(env, FOOD, person("张三"), now=at(when), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), now=at(when))
     return case.number
 
 
 def test_an_approved_extension_moves_both_deadlines_and_the_applicant_is_told_why(env):
     number = accepted_food_case(env)  # promised 03-16, statutory 03-30
-    handling.request_extension(env, number, actor="李承办", reason="需补充调查", days=10,
+    handling.request_extension(env, number, actor=A("李承办"), reason="需补充调查", days=10,
                                now=at("2026-03-20T10:00"))
-    handling.decide_extension(env, number, approve=True, by="局长", reason="同意延期",
+    handling.decide_extension(env, number, approve=True, actor=A("局长"), reason="同意延期",
                               now=at("2026-03-20T11:00"))
     record = case_record(env, number)
     assert record["statutory_deadline"] == "2026-04-14"  # 03-30 + 10 WD over Qingming
@@ -62,7 +65,7 @@ def test_an_approved_extension_moves_both_deadlines_and_the_applicant_is_told_wh
 
 def test_an_extension_asked_after_the_statutory_deadline_is_refused_and_is_a_breach(env):
     number = accepted_food_case(env)
-    ext = handling.request_extension(env, number, actor="李承办", reason="来不及", days=5,
+    ext = handling.request_extension(env, number, actor=A("李承办"), reason="来不及", days=5,
                                      now=at("2026-03-31T09:00"))
     assert ext.decision == "refused"
     record = case_record(env, number)
@@ -73,18 +76,18 @@ def test_an_extension_asked_after_the_statutory_deadline_is_refused_and_is_a_bre
 def test_an_extension_longer_than_the_law_allows_is_refused_with_the_limit(env):
     number = accepted_food_case(env)
     with pytest.raises(InvalidAction, match="1 to 10 working days"):
-        handling.request_extension(env, number, actor="李", reason="x", days=11,
+        handling.request_extension(env, number, actor=A("李"), reason="x", days=11,
                                    now=at("2026-03-05T09:00"))
 
 
 def test_a_special_procedure_stops_the_clock_and_every_deadline_moves_by_the_days_stopped(env):
     number = accepted_food_case(env)  # promised 03-16, statutory 03-30
-    handling.start_special(env, number, actor="李", kind="专家评审", reason="技术复杂",
+    handling.start_special(env, number, actor=A("李"), kind="专家评审", reason="技术复杂",
                            expected_days=10, now=at("2026-03-09T09:00"))
     assert case_record(env, number)["state"] == CaseState.IN_SPECIAL.value
     # nothing fires while the clock is stopped, even long past the old promised deadline
     assert sweep(env, at("2026-03-20T12:00")).by_kind.get("case_overdue") is None
-    handling.end_special(env, number, actor="李", result="专家意见：可行",
+    handling.end_special(env, number, actor=A("李"), result="专家意见：可行",
                          now=at("2026-03-23T09:00"))
     record = case_record(env, number)
     # stopped Mon 03-09 … Fri 03-20: 10 working days (the worked example of DOMAIN-REFERENCE 1.1)
@@ -96,14 +99,14 @@ def test_a_special_procedure_stops_the_clock_and_every_deadline_moves_by_the_day
 
 
 def test_a_second_supplement_request_is_refused_unless_the_clerk_says_why(env):
-    case = svc.start_case(env, FOOD, "张三", now=at("2026-03-02T09:00"))
-    svc.request_supplement(env, case.number, actor="王窗口", items=["健康证明", "平面图"],
+    case = svc.start_case(env, FOOD, person("张三"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.request_supplement(env, case.number, actor=A("王窗口"), items=["健康证明", "平面图"],
                            now=at("2026-03-02T09:30"))
-    svc.supplement_received(env, case.number, actor="王窗口", now=at("2026-03-03T09:00"))
+    svc.supplement_received(env, case.number, actor=A("王窗口"), now=at("2026-03-03T09:00"))
     with pytest.raises(InvalidAction, match="一次性告知"):
-        svc.request_supplement(env, case.number, actor="王窗口", items=["营业执照"],
+        svc.request_supplement(env, case.number, actor=A("王窗口"), items=["营业执照"],
                                now=at("2026-03-03T09:10"))
-    svc.request_supplement(env, case.number, actor="王窗口", items=["营业执照"],
+    svc.request_supplement(env, case.number, actor=A("王窗口"), items=["营业执照"],
                            why_not_in_first_notice="申请人变更了经营场所",
                            now=at("2026-03-03T09:20"))
     breaches = case_record(env, case.number)["breaches"]
@@ -111,16 +114,16 @@ def test_a_second_supplement_request_is_refused_unless_the_clerk_says_why(env):
 
 
 def test_the_limit_counts_from_acceptance_after_a_supplement_before_acceptance(env):
-    case = svc.start_case(env, FOOD, "张三", now=at("2026-03-02T09:00"))
-    svc.request_supplement(env, case.number, actor="王窗口", items=["健康证明"],
+    case = svc.start_case(env, FOOD, person("张三"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.request_supplement(env, case.number, actor=A("王窗口"), items=["健康证明"],
                            now=at("2026-03-02T09:30"))
-    svc.supplement_received(env, case.number, actor="王窗口", now=at("2026-03-06T15:00"))
-    svc.accept(env, case.number, actor="王窗口", now=at("2026-03-06T15:10"))
+    svc.supplement_received(env, case.number, actor=A("王窗口"), now=at("2026-03-06T15:00"))
+    svc.accept(env, case.number, actor=A("王窗口"), now=at("2026-03-06T15:10"))
     assert case_record(env, case.number)["promised_deadline"] == "2026-03-20"  # 03-06 + 10 WD
 
 
 def test_without_acceptance_or_notice_in_five_working_days_the_case_counts_as_accepted_on_receipt(env):
-    case = svc.start_case(env, FOOD, "张三", now=at("2026-04-01T10:00"))
+    case = svc.start_case(env, FOOD, person("张三"), now=at("2026-04-01T10:00"), actor=A(CLERK))
     report = sweep(env, at("2026-04-10T09:00"))  # receipt 04-01 + 5 WD (Qingming) = 04-09
     assert report.by_kind.get("acceptance_due") == 1
     record = case_record(env, case.number)
@@ -130,34 +133,34 @@ def test_without_acceptance_or_notice_in_five_working_days_the_case_counts_as_ac
 
 
 def test_gaps_not_made_up_in_time_terminate_the_case_and_flag_the_applicant(env):
-    case = svc.start_case(env, FOOD, "赵五", now=at("2026-03-02T09:00"))
-    handling.accept_with_gaps(env, case.number, actor="王窗口", missing=["从业人员健康证明"],
+    case = svc.start_case(env, FOOD, person("赵五"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    handling.accept_with_gaps(env, case.number, actor=A("王窗口"), missing=["从业人员健康证明"],
                               commitment_signed=True, makeup_days=3, now=at("2026-03-02T09:30"))
     sweep(env, at("2026-03-06T08:00"))
     record = case_record(env, case.number)
     assert record["state"] == "terminated" and record["result"] == "terminated"
     assert record["applicant_flags"][0]["kind"] == "gaps_not_made_up"
-    again = svc.start_case(env, FOOD, "赵五", now=at("2026-03-09T09:00"))
+    again = svc.start_case(env, FOOD, person("赵五"), now=at("2026-03-09T09:00"), actor=A(CLERK))
     with pytest.raises(InvalidAction, match="cannot be accepted with gaps"):
-        handling.accept_with_gaps(env, again.number, actor="王窗口",
+        handling.accept_with_gaps(env, again.number, actor=A("王窗口"),
                                   missing=["从业人员健康证明"], commitment_signed=True,
                                   now=at("2026-03-09T09:30"))
 
 
 def test_a_key_material_cannot_be_missing_under_accept_with_gaps(env):
-    case = svc.start_case(env, FOOD, "张三", now=at("2026-03-02T09:00"))
+    case = svc.start_case(env, FOOD, person("张三"), now=at("2026-03-02T09:00"), actor=A(CLERK))
     key = "食品经营许可申请书"
     with pytest.raises(InvalidAction, match="key material"):
-        handling.accept_with_gaps(env, case.number, actor="王窗口", missing=[key],
+        handling.accept_with_gaps(env, case.number, actor=A("王窗口"), missing=[key],
                                   commitment_signed=True, now=at("2026-03-02T09:30"))
     assert case_record(env, case.number)["state"] == "received"  # nothing half-written
 
 
 def test_gaps_made_up_in_time_end_as_completed_with_gaps(env):
-    case = svc.start_case(env, FOOD, "钱六", now=at("2026-03-02T09:00"))
-    handling.accept_with_gaps(env, case.number, actor="王窗口", missing=["从业人员健康证明"],
+    case = svc.start_case(env, FOOD, person("钱六"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    handling.accept_with_gaps(env, case.number, actor=A("王窗口"), missing=["从业人员健康证明"],
                               commitment_signed=True, now=at("2026-03-02T09:30"))
-    handling.gaps_made_up(env, case.number, actor="王窗口", now=at("2026-03-04T09:00"))
+    handling.gaps_made_up(env, case.number, actor=A("王窗口"), now=at("2026-03-04T09:00"))
     for name, data in (("现场核查", {}), ("审核", {}), ("审批决定", {"decision": "approve"}),
                        ("制证发证", {})):
         complete(env, case.number, name, **data)
@@ -166,8 +169,8 @@ def test_gaps_made_up_in_time_end_as_completed_with_gaps(env):
 
 
 def test_a_false_commitment_found_at_the_follow_up_check_revokes_the_licence(env):
-    case = svc.start_case(env, "XK-GGWS-001", "孙七", now=at("2026-03-02T09:00"))
-    svc.accept(env, case.number, actor="王窗口", data={"commitment": True},
+    case = svc.start_case(env, "XK-GGWS-001", person("孙七"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), data={"commitment": True},
                now=at("2026-03-02T09:10"))
     names = [s.name for s in open_steps(env, case.number)]
     while True:
@@ -178,7 +181,8 @@ def test_a_false_commitment_found_at_the_follow_up_check_revokes_the_licence(env
         data = {"decision": "approve"} if step.role == "decision" else {}
         if step.role == "followup":
             data = {"followup_ok": False, "opinion": "承诺的检测报告不存在"}
-        svc.complete_task(env, step.id, user="经办人", data=data)
+        svc.complete_task(env, step.id, actor=A("经办人"), data=data,
+                          now=step.ready_at + dt.timedelta(minutes=1))
     record = case_record(env, case.number)
     assert names and record["state"] == "revoked" and record["platform_code"] == 15
     assert [f["kind"] for f in record["applicant_flags"]] == ["false_commitment"]
@@ -187,8 +191,8 @@ def test_a_false_commitment_found_at_the_follow_up_check_revokes_the_licence(env
 
 
 def test_an_on_the_spot_case_still_open_at_the_end_of_the_working_day_gets_a_yellow_card(env):
-    case = svc.start_case(env, "QR-GTDJ-001", "周八", now=at("2026-03-02T10:00"))
-    svc.accept(env, case.number, actor="王窗口", now=at("2026-03-02T10:05"))
+    case = svc.start_case(env, "QR-GTDJ-001", person("周八"), now=at("2026-03-02T10:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), now=at("2026-03-02T10:05"))
     assert sweep(env, at("2026-03-02T23:00")).fired == 0
     sweep(env, at("2026-03-03T00:01"))
     cards = case_record(env, case.number)["cards"]
@@ -196,8 +200,8 @@ def test_an_on_the_spot_case_still_open_at_the_end_of_the_working_day_gets_a_yel
 
 
 def test_a_joint_department_silent_past_its_step_deadline_counts_as_consenting(env):
-    case = svc.start_case(env, "XK-DLWJ-001", "吴九", now=at("2026-03-02T09:00"))
-    svc.accept(env, case.number, actor="王窗口", now=at("2026-03-02T09:10"))
+    case = svc.start_case(env, "XK-DLWJ-001", person("吴九"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), now=at("2026-03-02T09:10"))
     posts = {s.name: s.post for s in open_steps(env, case.number)}
     assert {"现场勘查", "交通安全意见"} <= set(posts)  # both departments at once
     complete(env, case.number, "现场勘查")
@@ -212,14 +216,14 @@ def test_a_joint_department_silent_past_its_step_deadline_counts_as_consenting(e
 
 
 def test_the_higher_organ_limit_runs_from_its_receipt_in_a_reported_case(env):
-    case = svc.start_case(env, "XK-QSXK-001", "郑十", now=at("2026-03-02T09:00"))
-    svc.accept(env, case.number, actor="县窗口", now=at("2026-03-02T09:10"))
+    case = svc.start_case(env, "XK-QSXK-001", person("郑十"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("县窗口"), now=at("2026-03-02T09:10"))
     before = case_record(env, case.number)["statutory_deadline"]
     while True:
         steps = open_steps(env, case.number)
         if not steps or case_record(env, case.number).get("statutory_deadline") != before:
             break
-        svc.complete_task(env, steps[0].id, user="县经办", data={},
+        svc.complete_task(env, steps[0].id, actor=A("县经办"), data={},
                           now=at("2026-03-09T09:00"))
     record = case_record(env, case.number)
     assert before == "2026-03-30"
@@ -236,7 +240,7 @@ def test_two_people_completing_the_same_step_at_once_exactly_one_wins(env):
     def worker(user: str) -> None:
         barrier.wait()
         try:
-            svc.complete_task(env, step.id, user=user, data={"opinion": user})
+            svc.complete_task(env, step.id, actor=A(user), data={"opinion": user})
             results.append("ok")
         except Conflict as err:
             results.append(err)
@@ -260,15 +264,15 @@ def clock() -> MovableClock:
 
 
 def test_a_licence_issued_on_time_gets_no_red_card_during_its_follow_up_check(env):
-    case = svc.start_case(env, "XK-GGWS-001", "冯一", now=at("2026-03-02T09:00"))
-    svc.accept(env, case.number, actor="王窗口", data={"commitment": True},
+    case = svc.start_case(env, "XK-GGWS-001", person("冯一"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), data={"commitment": True},
                now=at("2026-03-02T09:10"))
     while True:
         step = open_steps(env, case.number)[0]
         if step.role == "followup":
             break
         data = {"decision": "approve"} if step.role == "decision" else {}
-        svc.complete_task(env, step.id, user="经办人", data=data, now=at("2026-03-03T09:00"))
+        svc.complete_task(env, step.id, actor=A("经办人"), data=data, now=at("2026-03-03T09:00"))
     sweep(env, at("2026-04-20T09:00"))  # long past the promised deadline, follow-up still open
     record = case_record(env, case.number)
     assert record["clock"] == "stopped"
@@ -277,10 +281,10 @@ def test_a_licence_issued_on_time_gets_no_red_card_during_its_follow_up_check(en
 
 
 def test_a_not_counted_step_running_past_its_expected_duration_gets_a_yellow_card(env):
-    case = svc.start_case(env, "XK-PSXK-001", "陈二", now=at("2026-03-02T09:00"))
-    svc.accept(env, case.number, actor="王窗口", now=at("2026-03-02T09:10"))
+    case = svc.start_case(env, "XK-PSXK-001", person("陈二"), now=at("2026-03-02T09:00"), actor=A(CLERK))
+    svc.accept(env, case.number, actor=A("王窗口"), now=at("2026-03-02T09:10"))
     step = open_steps(env, case.number)[0]
-    svc.complete_task(env, step.id, user="经办人", data={"needs_testing": True},
+    svc.complete_task(env, step.id, actor=A("经办人"), data={"needs_testing": True},
                       now=at("2026-03-03T09:00"))
     testing = next(s for s in open_steps(env, case.number) if not s.counted)
     sweep(env, at("2026-05-01T09:00"))

@@ -26,6 +26,7 @@ from engine.services import cases as svc
 from engine.services import handling
 from engine.services.context import Env
 from engine.services.overview import near_horizon, overdue_by_unit
+from tests.staff import CLERK, A, person  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 FOOD, RENEWAL, DRAINAGE, ROAD, HYGIENE = (
@@ -45,16 +46,16 @@ def complete(env: Env, number: str, name: str, when: str, **data: object) -> Non
     with env.uow() as uow:
         case = uow.cases.get(number)
         step = next(s for s in uow.steps.list(case_id=case.id) if s.name == name)
-    svc.complete_task(env, step.id, user="经办人", data=data, now=at(when))
+    svc.complete_task(env, step.id, actor=A("经办人"), data=data, now=at(when))
 
 
 def received(env: Env, code: str, when: str, **data: object) -> str:
-    return svc.start_case(env, code, "申请人", data=dict(data), now=at(when)).number
+    return svc.start_case(env, code, person("申请人"), data=dict(data), now=at(when), actor=A(CLERK)).number
 
 
 def accepted(env: Env, code: str, when: str, **data: object) -> str:
     number = received(env, code, when, **data)
-    svc.accept(env, number, actor="王窗口", now=at(when))
+    svc.accept(env, number, actor=A("王窗口"), now=at(when))
     return number
 
 
@@ -70,7 +71,7 @@ def seed(env: Env) -> list[str]:
     complete(env, decided, "审批决定", "2026-03-05T10:00", decision="approve", opinion="准予")
     n.append(decided)  # open, clock stopped: neither overdue nor near on 03-17
     withdrawn = accepted(env, FOOD, "2026-03-02T10:00")
-    svc.withdraw(env, withdrawn, actor="申请人", reason="不办了", now=at("2026-03-03T09:00"))
+    svc.withdraw(env, withdrawn, actor=A("申请人"), reason="不办了", now=at("2026-03-03T09:00"))
     n.append(withdrawn)  # closed
     closed = accepted(env, FOOD, "2026-03-02T10:30")
     complete(env, closed, "现场核查", "2026-03-03T10:00", opinion="符合")
@@ -79,7 +80,7 @@ def seed(env: Env) -> list[str]:
     complete(env, closed, "制证发证", "2026-03-06T10:00", opinion="已发证")
     n.append(closed)  # approved, closed
     special = accepted(env, FOOD, "2026-03-02T11:00")
-    handling.start_special(env, special, actor="李承办", kind="专家评审", reason="技术复杂",
+    handling.start_special(env, special, actor=A("李承办"), kind="专家评审", reason="技术复杂",
                            expected_days=10, now=at("2026-03-09T09:00"))
     n.append(special)  # in_special, stopped 03-09 with time left: frozen, neither overdue nor near
     n.append(accepted(env, RENEWAL, "2026-03-03T09:00", licence_expires="2026-12-31"))  # near
@@ -91,7 +92,7 @@ def seed(env: Env) -> list[str]:
     n.append(testing)  # in_special, suspended, stored due 03-24: open only
     n.append(accepted(env, ROAD, "2026-03-06T09:00"))  # due 03-20: near
     refused = received(env, HYGIENE, "2026-03-02T09:00")
-    svc.refuse_acceptance(env, refused, actor="王窗口", reason="不属于本机关职权范围",
+    svc.refuse_acceptance(env, refused, actor=A("王窗口"), reason="不属于本机关职权范围",
                           now=at("2026-03-02T09:30"))
     n.append(refused)  # not accepted: closed
     n.append(accepted(env, HYGIENE, "2026-03-10T09:00"))  # open only
@@ -183,7 +184,7 @@ def test_the_in_memory_fake_counts_the_same() -> None:
     from engine.services.catalogue_admin import deploy
 
     env = memory_env(FakeClock("2026-03-02T09:00"))
-    deploy(env, sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
+    deploy(env, sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")), actor=A("designer"))
     check_overview(env)
 
 
@@ -242,9 +243,11 @@ def test_cli_supervise_overdue_prints_units_then_powers_and_json(env: Env, db_ur
 def test_a_clock_stopped_after_the_deadline_ran_out_stays_overdue_and_one_stopped_in_time_does_not(
         env: Env) -> None:
     late = accepted(env, FOOD, "2026-03-02T09:00")  # promised 03-16
-    svc.suspend(env, late, actor="科长", reason="等待检测", now=at("2026-03-18T09:00"))
+    svc.suspend(env, late, actor=A("监察员"), reason="等待检测", until="2026-04-30",
+                now=at("2026-03-18T09:00"))
     in_time = accepted(env, FOOD, "2026-03-02T10:00")
-    svc.suspend(env, in_time, actor="科长", reason="等待检测", now=at("2026-03-13T09:00"))
+    svc.suspend(env, in_time, actor=A("监察员"), reason="等待检测", until="2026-04-30",
+                now=at("2026-03-13T09:00"))
     now = at("2026-03-19T10:00")
     [unit] = overdue_by_unit(env, now=now)
     assert (unit.overdue, unit.near_deadline, unit.open) == (1, 0, 2)

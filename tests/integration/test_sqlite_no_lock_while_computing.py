@@ -15,13 +15,14 @@ from engine.model import CardKind
 from engine.services import cases
 from engine.services.catalogue_admin import deploy
 from tests.conftest import PROCESSES, MovableClock, make_env
+from tests.staff import CLERK, A, person  # noqa: F401
 
 
 @pytest.fixture
 def two_envs(tmp_path: Path, clock: MovableClock):  # noqa: ANN201
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     first = make_env(url, clock)
-    deploy(first, [str(PROCESSES / "food_business_licence.bpmn")])
+    deploy(first, [str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
     second = make_env(url, clock)  # another process on the same file
     yield first, second
     first.engine.dispose()  # type: ignore[attr-defined]
@@ -29,8 +30,8 @@ def two_envs(tmp_path: Path, clock: MovableClock):  # noqa: ANN201
 
 
 def _accepted(env, name: str) -> str:  # noqa: ANN001
-    number = cases.start_case(env, "XK-SPJY-001", name).number
-    cases.accept(env, number, actor="王窗口")
+    number = cases.start_case(env, "XK-SPJY-001", person(name), actor=A(CLERK)).number
+    cases.accept(env, number, actor=A("王窗口"))
     return number
 
 
@@ -41,7 +42,7 @@ def test_another_case_can_be_worked_on_while_a_case_is_being_computed(two_envs) 
 
     def window() -> None:  # the other process accepts … completes a step on another case
         step = cases.find_case(second, other).open_steps()[0]
-        cases.complete_task(second, step.id, user="核查员", data={"opinion": "合格"})
+        cases.complete_task(second, step.id, actor=A("核查员"), data={"opinion": "合格"})
         done.set()
 
     with first.uow() as uow:
@@ -63,7 +64,7 @@ def test_a_change_to_the_same_case_meanwhile_is_caught_not_overwritten(two_envs)
     with first.uow() as uow:
         case = cases.load(first, uow, number)
         step = case.open_steps()[0]
-        cases.complete_task(second, step.id, user="核查员", data={"opinion": "合格"})
+        cases.complete_task(second, step.id, actor=A("核查员"), data={"opinion": "合格"})
         case.card(CardKind.WARNING, "promised", None, "不会写入")
         with pytest.raises(Conflict):
             uow.cases.save(case)

@@ -14,13 +14,14 @@ from engine.case import Case
 from engine.services import cases
 from engine.services.sweep import retry_failed, sweep
 from tests.conftest import MovableClock
+from tests.staff import CLERK, A, person  # noqa: F401
 
 FOOD = "XK-SPJY-001"
 
 
 def _accepted(env, applicant: str) -> str:  # noqa: ANN001
-    number = cases.start_case(env, FOOD, applicant).number
-    cases.accept(env, number, actor="李窗口")
+    number = cases.start_case(env, FOOD, person(applicant), actor=A(CLERK)).number
+    cases.accept(env, number, actor=A("李窗口"))
     return number
 
 

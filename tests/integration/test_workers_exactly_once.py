@@ -22,6 +22,7 @@ from engine.case import Case
 from engine.services import cases as svc
 from engine.services.catalogue_admin import deploy
 from tests.conftest import PROCESSES, ROOT, make_env
+from tests.staff import CLERK, A, person  # noqa: F401
 
 SCALE = float(os.environ.get("SUNSHINE_WORKER_TEST_SCALE", "1"))
 DEEMED_CASES = int(400 * SCALE)  # outdoor advertising (超时默许), waiting at the decision step
@@ -87,7 +88,7 @@ def _seed(env) -> tuple[list[str], list[str]]:  # noqa: ANN001
 def test_three_workers_and_a_killed_one_fire_every_deadline_exactly_once(pg_url, clock):
     env = make_env(pg_url, clock)
     deploy(env, [str(PROCESSES / "outdoor_advertising_permit.bpmn"),
-                 str(PROCESSES / "food_business_licence.bpmn")])
+                 str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
     deemed, plain = _seed(env)
     engine = env.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import Sunshine, one_line_error, step, supplement_then_accept
+from tests.staff import CLERK, id_number
 
 CODE = "XK-SPJY-002"
 
@@ -27,7 +28,7 @@ def _to_decision(sun: Sunshine, number: str) -> None:
 
 
 def test_a_renewal_without_the_licence_expiry_date_cannot_start(sun: Sunshine) -> None:
-    res = sun.fails("case", "start", CODE, "--applicant", "张三餐饮店")
+    res = sun.fails("case", "start", CODE, "--applicant", "张三餐饮店", "--id-number", id_number("张三餐饮店"), "--as", CLERK)
     assert "licence_expires" in one_line_error(res)
     assert sun.json("case", "list") == []
 
@@ -95,7 +96,7 @@ def test_a_renewal_applied_for_less_than_30_days_before_expiry_is_never_deemed_r
 
 
 def test_an_expired_licence_cannot_be_renewed(sun: Sunshine) -> None:
-    res = sun.fails("case", "start", CODE, "--applicant", "孙八饭店", "--data",
+    res = sun.fails("case", "start", CODE, "--applicant", "孙八饭店", "--id-number", id_number("孙八饭店"), "--as", CLERK, "--data",
                     "licence_expires=2026-02-27")
     message = one_line_error(res)
     assert "2026-02-27" in message and "expired" in message
@@ -106,7 +107,8 @@ def test_a_renewal_refused_at_the_decision_ends_refused(sun: Sunshine) -> None:
     number = sun.start(CODE, "王五超市", "licence_expires=2026-06-30")
     sun.accept(number)
     _to_decision(sun, number)
-    sun.complete(number, "审批决定", "王局长", "decision=refuse", "opinion=经营条件发生变化")
+    sun.complete(number, "审批决定", "王局长", "decision=refuse", "opinion=经营条件发生变化",
+                 now="2026-03-05T10:00")
     record = sun.show(number)
     assert (record["state"], record["result"]) == ("refused", "refused")
     assert record["audit_chain"] == "intact"

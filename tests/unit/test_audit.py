@@ -15,6 +15,7 @@ from engine.model import AuditEvent
 from engine.services import cases
 from engine.services.catalogue_admin import deploy
 from engine.services.supervision import case_record
+from tests.staff import CLERK, A, person  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -118,10 +119,10 @@ def test_an_event_from_another_case_spliced_in_is_detected() -> None:
 def env_with_case() -> tuple:
     clock = FakeClock("2026-03-02T09:00")
     env = memory_env(clock)
-    deploy(env, [str(ROOT / "processes" / "food_business_licence.bpmn")])
-    case = cases.start_case(env, "XK-SPJY-001", "张三餐饮店")
-    cases.accept(env, case.number, actor="李窗口")
-    return env, case
+    deploy(env, [str(ROOT / "processes" / "food_business_licence.bpmn")], actor=A("designer"))
+    case = cases.start_case(env, "XK-SPJY-001", person("张三餐饮店"), actor=A(CLERK))
+    cases.accept(env, case.number, actor=A("李窗口"))
+    return env, cases.find_case(env, case.number)
 
 
 def test_a_real_case_record_shows_an_intact_chain(env_with_case: tuple) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.staff import CLERK, A, person  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-03-02T09:00"
 FOOD = "XK-SPJY-001"
@@ -102,8 +104,8 @@ def migrated(sqlite_url: str, clock: object) -> tuple[str, str]:
 
     env = build_env(Settings(database_url=sqlite_url), clock)
     upgrade_database(env.engine)  # type: ignore[attr-defined]
-    deploy(env, sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
-    number = svc.start_case(env, FOOD, "张三").number
+    deploy(env, sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")), actor=A("designer"))
+    number = svc.start_case(env, FOOD, person("张三"), actor=A(CLERK)).number
     env.engine.dispose()  # type: ignore[attr-defined]
     return sqlite_url, number
 

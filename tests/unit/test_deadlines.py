@@ -25,6 +25,7 @@ from engine.services.catalogue_admin import deploy
 from engine.services.context import Env, Rules
 from engine.services.supervision import case_record
 from engine.services.sweep import SweepReport, sweep
+from tests.staff import CLERK, A, person  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn"))
@@ -42,7 +43,7 @@ def local(text: str) -> dt.datetime:
 @pytest.fixture(scope="module")
 def deployed() -> MemoryDatabase:
     e = memory_env(FakeClock(MONDAY))
-    deploy(e, PROCESSES)
+    deploy(e, PROCESSES, actor=A("designer"))
     assert isinstance(e.uow, MemoryDatabase)
     return e.uow
 
@@ -94,11 +95,11 @@ def complete(env: Env, clock: FakeClock, number: str, name: str, user: str, when
              **data: Any) -> Any:
     clock.set(when)
     [step] = [s for s in open_steps(env, number) if s.name == name]
-    return cases.complete_task(env, step.id, user=user, data=data)
+    return cases.complete_task(env, step.id, actor=A(user), data=data)
 
 
 def accepted(env: Env, code: str = FOOD, applicant: str = "张三") -> Any:
-    return cases.accept(env, cases.start_case(env, code, applicant).number, actor="李窗口")
+    return cases.accept(env, cases.start_case(env, code, person(applicant), actor=A(CLERK)).number, actor=A("李窗口"))
 
 
 # -- a step past its own limit ------------------------------------------------------------------
@@ -131,7 +132,7 @@ def test_the_yellow_card_and_breach_name_the_person_who_claimed_the_step(
         env: Env, clock: FakeClock) -> None:
     case = accepted(env)
     [inspection] = open_steps(env, case.number)
-    cases.claim(env, inspection.id, user="赵核查")
+    cases.claim(env, inspection.id, actor=A("赵核查"))
     sweep_at(env, clock, "2026-03-07T00:00:01")
     [yellow] = cards(env, case.number, "yellow")
     [breach] = breaches(env, case.number, "overdue_step")
@@ -225,7 +226,7 @@ def _advertising_at_decision(env: Env, clock: FakeClock) -> Any:
     complete(env, clock, case.number, "审查", "乙审查", "2026-03-04T10:00")
     [decide] = open_steps(env, case.number)
     assert decide.name == "审批决定"
-    cases.claim(env, decide.id, user="王局长")
+    cases.claim(env, decide.id, actor=A("王局长"))
     return case
 
 
@@ -294,7 +295,8 @@ def test_no_deemed_approval_while_the_clock_is_stopped_and_the_deadline_moves_on
     complete(env, clock, case.number, "审查", "乙审查", "2026-09-18T10:00")
 
     clock.set("2026-09-30T10:00")
-    stopped = cases.suspend(env, case.number, actor="王局长", reason="申请人补充结构安全检测报告")
+    stopped = cases.suspend(env, case.number, actor=A("王局长"), reason="申请人补充结构安全检测报告",
+                            kind="supplement")
     assert stopped.clock == ClockState.SUSPENDED
     # The promised deadline (00:00 on 1 Oct) passes while the clock stands still: nothing fires.
     report = sweep_at(env, clock, "2026-10-08T12:00")
@@ -305,7 +307,7 @@ def test_no_deemed_approval_while_the_clock_is_stopped_and_the_deadline_moves_on
     assert [s.name for s in open_steps(env, case.number)] == ["审批决定"]
 
     clock.set("2026-10-09T10:00")
-    resumed = cases.resume(env, case.number, actor="王局长", result="报告已补齐")
+    resumed = cases.resume(env, case.number, actor=A("王局长"), result="报告已补齐")
     # Stopped from Wed 30 Sep to Fri 9 Oct: working days 30 Sep and 8 Oct (1–7 Oct is 国庆)
     # = 2. Promised Wed 30 Sep + 2 working days = Thu 8 Oct, Fri 9 Oct → Fri 9 Oct.
     # Statutory Tue 20 Oct + 2 = Wed 21, Thu 22 → Thu 22 Oct.
@@ -331,7 +333,7 @@ def test_no_deemed_approval_while_the_clock_is_stopped_and_the_deadline_moves_on
 
 def test_an_application_neither_accepted_nor_noticed_in_5_working_days_counts_as_accepted(
         env: Env, clock: FakeClock) -> None:
-    case = cases.start_case(env, FOOD, "王五超市")  # received Mon 2 March 09:00
+    case = cases.start_case(env, FOOD, person("王五超市"), actor=A(CLERK))  # received Mon 2 March 09:00
     # 5 working days: 3, 4, 5, 6, 9 March → the notice period runs out 00:00 on 10 March.
     sweep_at(env, clock, "2026-03-09T23:59:59")
     assert record(env, case.number)["state"] == "received"
@@ -348,9 +350,9 @@ def test_an_application_neither_accepted_nor_noticed_in_5_working_days_counts_as
 
 def test_an_application_accepted_in_time_is_not_accepted_again_by_article_32(
         env: Env, clock: FakeClock) -> None:
-    case = cases.start_case(env, FOOD, "王五超市")
+    case = cases.start_case(env, FOOD, person("王五超市"), actor=A(CLERK))
     clock.set("2026-03-04T10:00")
-    cases.accept(env, case.number, actor="李窗口")
+    cases.accept(env, case.number, actor=A("李窗口"))
     sweep_at(env, clock, "2026-03-10T00:00:01")
     state = record(env, case.number)
     assert state["deemed_accepted"] is False
@@ -360,9 +362,9 @@ def test_an_application_accepted_in_time_is_not_accepted_again_by_article_32(
 
 def test_an_application_given_its_one_time_notice_in_time_is_not_accepted_by_article_32(
         env: Env, clock: FakeClock) -> None:
-    case = cases.start_case(env, FOOD, "王五超市")
+    case = cases.start_case(env, FOOD, person("王五超市"), actor=A(CLERK))
     clock.set("2026-03-04T10:00")
-    cases.request_supplement(env, case.number, actor="李窗口", items=["健康证明"])
+    cases.request_supplement(env, case.number, actor=A("李窗口"), items=["健康证明"])
     sweep_at(env, clock, "2026-03-10T00:00:01")
     state = record(env, case.number)
     assert state["state"] == "in_correction" and state["deemed_accepted"] is False
@@ -370,7 +372,7 @@ def test_an_application_given_its_one_time_notice_in_time_is_not_accepted_by_art
 
 def test_the_article_32_acceptance_is_shown_to_supervisors_with_its_own_card(
         env: Env, clock: FakeClock) -> None:
-    case = cases.start_case(env, FOOD, "王五超市")
+    case = cases.start_case(env, FOOD, person("王五超市"), actor=A(CLERK))
     sweep_at(env, clock, "2026-03-10T00:00:01")
     # sweep._acceptance_due issues a yellow card citing 第三十二条 against the acceptance step;
     # the acceptance step's own overdue card (1-day limit, 4 March) has the same dedupe key
@@ -388,9 +390,9 @@ def test_a_deadline_crossing_into_a_year_without_a_schedule_is_refused_and_nothi
     assert 2027 not in schedules
     env = make_env(clock, deployed, calendar=WorkingCalendar(schedules))
     clock.set("2026-12-21T09:00")
-    case = cases.start_case(env, FOOD, "跨年餐饮店")
+    case = cases.start_case(env, FOOD, person("跨年餐饮店"), actor=A(CLERK))
     with pytest.raises(CalendarYearMissing) as err:
-        cases.accept(env, case.number, actor="李窗口")
+        cases.accept(env, case.number, actor=A("李窗口"))
     assert err.value.year == 2027 and "sunshine calendar import" in str(err.value)
     state = record(env, case.number)
     assert (state["state"], state["accepted_at"], state["promised_deadline"]) == (
@@ -403,8 +405,8 @@ def test_the_same_deadline_works_once_the_2027_schedule_is_added(
     schedules[2027] = load_schedule_file(ROOT / "tests" / "fixtures" / "calendar" / "2027.toml")
     env = make_env(clock, deployed, calendar=WorkingCalendar(schedules))
     clock.set("2026-12-21T09:00")
-    case = cases.start_case(env, FOOD, "跨年餐饮店")
-    done = cases.accept(env, case.number, actor="李窗口")
+    case = cases.start_case(env, FOOD, person("跨年餐饮店"), actor=A(CLERK))
+    done = cases.accept(env, case.number, actor=A("李窗口"))
     # From Mon 21 Dec 2026: 22, 23, 24, 25; 28, 29, 30, 31 (8); 1–3 Jan 2027 元旦 off;
     # Mon 4 (9), Tue 5 Jan (10) → promised Tue 5 Jan 2027. Then 6, 7, 8 (13); 11–15 (18);
     # 18, 19 (20) → statutory Tue 19 Jan 2027.

@@ -31,9 +31,10 @@ from engine.model import (
     TimerKind,
 )
 from engine.services import cases
-from engine.services.catalogue_admin import deploy, list_powers, withdraw_power
+from engine.services.catalogue_admin import deploy, list_powers, reinstate_power, withdraw_power
 from engine.services.context import Env
 from engine.services.supervision import case_record
+from tests.staff import CLERK, A, person  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn"))
@@ -55,7 +56,7 @@ def clock() -> FakeClock:
 def deployed() -> MemoryDatabase:
     """Every shipped process deployed once; each test works on its own copy."""
     e = memory_env(FakeClock(MONDAY))
-    deploy(e, PROCESSES)
+    deploy(e, PROCESSES, actor=A("designer"))
     return db(e)
 
 
@@ -86,7 +87,7 @@ def step_named(env: Env, number: str, name: str) -> StepRecord:
 def complete(env: Env, clock: FakeClock, number: str, name: str, user: str, at: str,
              **data: Any) -> Any:
     clock.set(at)
-    return cases.complete_task(env, step_named(env, number, name).id, user=user, data=data)
+    return cases.complete_task(env, step_named(env, number, name).id, actor=A(user), data=data)
 
 
 def pending_timers(env: Env, number: str) -> list[Timer]:
@@ -94,12 +95,12 @@ def pending_timers(env: Env, number: str) -> list[Timer]:
 
 
 def started(env: Env, applicant: str = "张三餐饮店", code: str = FOOD) -> Any:
-    return cases.start_case(env, code, applicant)
+    return cases.start_case(env, code, person(applicant), actor=A(CLERK))
 
 
 def accepted(env: Env, applicant: str = "张三餐饮店", code: str = FOOD) -> Any:
     case = started(env, applicant, code)
-    return cases.accept(env, case.number, actor="李窗口")
+    return cases.accept(env, case.number, actor=A("李窗口"))
 
 
 def to_decision(env: Env, clock: FakeClock, number: str) -> None:
@@ -209,7 +210,7 @@ def test_a_decision_other_than_approve_or_refuse_is_refused_and_nothing_changes(
 def test_an_application_refused_at_the_window_is_not_accepted_and_gets_no_deadlines(
         env: Env) -> None:
     case = started(env)
-    done = cases.refuse_acceptance(env, case.number, actor="李窗口",
+    done = cases.refuse_acceptance(env, case.number, actor=A("李窗口"),
                                    reason="仅销售预包装食品，应办理备案")
     assert (done.state, done.result) == (CaseState.NOT_ACCEPTED, "not_accepted")
     assert done.accepted_at is None and done.promised_due is None and done.statutory_due is None
@@ -223,34 +224,35 @@ def test_an_application_refused_at_the_window_is_not_accepted_and_gets_no_deadli
 def test_a_refusal_to_accept_without_reasons_is_itself_refused(env: Env) -> None:
     case = started(env)
     with pytest.raises(InvalidAction, match="reasons"):
-        cases.refuse_acceptance(env, case.number, actor="李窗口", reason="  ")
+        cases.refuse_acceptance(env, case.number, actor=A("李窗口"), reason="  ")
     assert cases.find_case(env, case.number).state == CaseState.RECEIVED
 
 
 def test_a_one_time_notice_sends_the_case_to_correction_and_back_to_acceptance(
         env: Env, clock: FakeClock) -> None:
     case = started(env)
-    noticed = cases.request_supplement(env, case.number, actor="李窗口",
+    noticed = cases.request_supplement(env, case.number, actor=A("李窗口"),
                                        items=["从业人员健康证明", "设备布局图"])
     assert noticed.state == CaseState.IN_CORRECTION
-    assert noticed.data["supplement_notices"][0]["items"] == ["从业人员健康证明", "设备布局图"]
+    items = cases.find_case(env, case.number).data["supplement_notices"][0]["items"]
+    assert items == ["从业人员健康证明", "设备布局图"]
     assert [s.name for s in open_steps(env, case.number)] == ["补正材料"]
     clock.set("2026-03-03T10:00")
-    back = cases.supplement_received(env, case.number, actor="李窗口")
+    back = cases.supplement_received(env, case.number, actor=A("李窗口"))
     assert back.state == CaseState.RECEIVED
     clock.set("2026-03-03T10:30")
-    done = cases.accept(env, case.number, actor="李窗口")
+    done = cases.accept(env, case.number, actor=A("李窗口"))
     assert done.promised_day == dt.date(2026, 3, 17)  # counted from the day of acceptance
 
 
 def test_a_second_notice_needs_a_reason_and_is_recorded_as_a_breach(
         env: Env, clock: FakeClock) -> None:
     case = started(env)
-    cases.request_supplement(env, case.number, actor="李窗口", items=["健康证明"])
-    cases.supplement_received(env, case.number, actor="李窗口")
+    cases.request_supplement(env, case.number, actor=A("李窗口"), items=["健康证明"])
+    cases.supplement_received(env, case.number, actor=A("李窗口"))
     with pytest.raises(InvalidAction, match="一次性告知"):
-        cases.request_supplement(env, case.number, actor="李窗口", items=["租赁合同"])
-    cases.request_supplement(env, case.number, actor="李窗口", items=["租赁合同"],
+        cases.request_supplement(env, case.number, actor=A("李窗口"), items=["租赁合同"])
+    cases.request_supplement(env, case.number, actor=A("李窗口"), items=["租赁合同"],
                              why_not_in_first_notice="申请人变更了经营场所")
     [breach] = case_record(env, case.number)["breaches"]
     assert breach["kind"] == "second_notice" and "租赁合同" in breach["facts"]
@@ -260,7 +262,7 @@ def test_a_withdrawn_application_is_closed_and_nothing_more_can_be_done(
         env: Env, clock: FakeClock) -> None:
     case = accepted(env)
     clock.set("2026-03-03T10:00")
-    done = cases.withdraw(env, case.number, actor="李窗口", reason="申请人撤回")
+    done = cases.withdraw(env, case.number, actor=A("李窗口"), reason="申请人撤回")
     assert (done.state, done.result, done.clock) == (
         CaseState.WITHDRAWN, "withdrawn", ClockState.STOPPED)
     assert done.closed_at == local("2026-03-03T10:00")
@@ -270,7 +272,7 @@ def test_a_withdrawn_application_is_closed_and_nothing_more_can_be_done(
     assert [s["outcome"] for s in record["steps"] if s["status"] == "cancelled"] == ["withdrawn"]
     assert record["audit_chain"] == "intact"
     with pytest.raises(InvalidAction, match="已撤件"):
-        cases.withdraw(env, case.number, actor="李窗口")
+        cases.withdraw(env, case.number, actor=A("李窗口"))
 
 
 # -- who wins, and what is refused ------------------------------------------------------------
@@ -280,10 +282,10 @@ def test_completing_a_step_that_was_already_completed_is_a_conflict(
         env: Env, clock: FakeClock) -> None:
     case = accepted(env)
     inspection = step_named(env, case.number, "现场核查")
-    cases.complete_task(env, inspection.id, user="赵核查", data={"opinion": "符合"})
+    cases.complete_task(env, inspection.id, actor=A("赵核查"), data={"opinion": "符合"})
     before = cases.find_case(env, case.number)
     with pytest.raises(Conflict, match="already completed"):
-        cases.complete_task(env, inspection.id, user="孙核查", data={"opinion": "也符合"})
+        cases.complete_task(env, inspection.id, actor=A("孙核查"), data={"opinion": "也符合"})
     after = cases.find_case(env, case.number)
     assert after.version == before.version
     assert [s.name for s in open_steps(env, case.number)] == ["审核"]
@@ -293,11 +295,11 @@ def test_a_step_claimed_by_one_person_cannot_be_completed_by_another(
         env: Env, clock: FakeClock) -> None:
     case = accepted(env)
     inspection = step_named(env, case.number, "现场核查")
-    cases.claim(env, inspection.id[:8], user="赵核查")
+    cases.claim(env, inspection.id[:8], actor=A("赵核查"))
     with pytest.raises(Conflict, match="claimed by 赵核查"):
-        cases.complete_task(env, inspection.id, user="孙核查", data={})
+        cases.complete_task(env, inspection.id, actor=A("孙核查"), data={})
     with pytest.raises(Conflict):
-        cases.claim(env, inspection.id, user="孙核查")
+        cases.claim(env, inspection.id, actor=A("孙核查"))
 
 
 def test_two_people_saving_the_same_case_at_once_one_of_them_gets_a_conflict(env: Env) -> None:
@@ -314,7 +316,7 @@ def test_two_people_saving_the_same_case_at_once_one_of_them_gets_a_conflict(env
 
 
 def test_a_withdrawn_power_refuses_to_start_a_case_naming_the_code(env: Env) -> None:
-    withdraw_power(env, FOOD)
+    withdraw_power(env, FOOD, actor=A("designer"), reason="职权目录调整")
     with pytest.raises(PowerNotAvailable, match=FOOD):
         started(env)
     assert [p["status"] for p in list_powers(env) if p["code"] == FOOD] == ["withdrawn"]
@@ -323,13 +325,23 @@ def test_a_withdrawn_power_refuses_to_start_a_case_naming_the_code(env: Env) -> 
 
 def test_a_power_that_was_never_deployed_refuses_to_start_a_case(env: Env) -> None:
     with pytest.raises(PowerNotAvailable, match="XK-NONE-999"):
-        cases.start_case(env, "XK-NONE-999", "张三")
+        cases.start_case(env, "XK-NONE-999", person("张三"), actor=A(CLERK))
 
 
-def test_redeploying_a_withdrawn_power_brings_it_back(env: Env) -> None:
-    withdraw_power(env, FOOD)
-    [again] = [d for d in deploy(env, PROCESSES) if d.code == FOOD]
-    assert not again.changed and again.version == 1
+def test_redeploying_a_withdrawn_power_does_not_bring_it_back(env: Env) -> None:
+    withdraw_power(env, FOOD, actor=A("designer"), reason="职权目录调整")
+    [again] = [d for d in deploy(env, PROCESSES, actor=A("designer")) if d.code == FOOD]
+    assert not again.changed and again.version == 1 and again.withdrawn
+    with pytest.raises(PowerNotAvailable, match=FOOD):
+        started(env)
+    [row] = [p for p in list_powers(env) if p["code"] == FOOD]
+    assert (row["status"], row["withdrawn_by"], row["withdrawn_reason"]) == (
+        "withdrawn", "designer", "职权目录调整")
+
+
+def test_a_reinstated_power_starts_cases_again(env: Env) -> None:
+    withdraw_power(env, FOOD, actor=A("designer"), reason="职权目录调整")
+    reinstate_power(env, FOOD, actor=A("designer"), reason="恢复实施")
     assert started(env).number == "2026-食品-000001"
 
 
@@ -338,7 +350,7 @@ def test_a_file_with_lint_errors_is_not_deployed_and_nothing_is_written(env: Env
     bad = str(ROOT / "tests" / "fixtures" / "bpmn" / "lint" / "bad_category.bpmn")
     good = str(ROOT / "tests" / "fixtures" / "bpmn" / "lint" / "valid_minimal.bpmn")
     with pytest.raises(LintFailed):
-        deploy(env, [good, bad])
+        deploy(env, [good, bad], actor=A("designer"))
     assert len(db(env).tables["definitions"]) == before
 
 
@@ -360,6 +372,7 @@ def _deploy_script_power(env: Env, tmp_path: Path, code: str, short: str, script
     text = text[:text.index("  <bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
     text = (text.replace("test_minimal", f"test_{code.lower().replace('-', '_')}")
             .replace("T-MIN-001", code).replace('shortName="测试"', f'shortName="{short}"')
+            .replace('unit="测试局"', 'unit="县市场监督管理局"')  # where the test staff hold posts
             .replace('sourceRef="Gateway_decide" targetRef="Activity_certificate"',
                      'sourceRef="Gateway_decide" targetRef="Activity_fee"')
             .replace("<bpmn:incoming>Flow_approve</bpmn:incoming>\n      <bpmn:outgoing>"
@@ -373,7 +386,7 @@ def _deploy_script_power(env: Env, tmp_path: Path, code: str, short: str, script
                 "certificate_fee = 100 // fee_divisor", script) + "  </bpmn:process>"))
     path = tmp_path / f"{code}.bpmn"
     path.write_text(text, encoding="utf-8")
-    [deployed] = deploy(env, [str(path)])
+    [deployed] = deploy(env, [str(path)], actor=A("designer"))
     assert deployed.code == code
     return deployed.code
 
@@ -391,12 +404,14 @@ def _snapshot(env: Env) -> dict[str, dict]:
 
 def test_a_script_error_in_a_step_rolls_back_the_whole_change(
         env: Env, clock: FakeClock, script_power: str) -> None:
-    case = cases.accept(env, cases.start_case(env, script_power, "张三").number, actor="李窗口")
+    number = cases.accept(env, cases.start_case(env, script_power, person("张三"), actor=A(CLERK)).number,
+                          actor=A("李窗口")).number
+    case = cases.find_case(env, number)
     decide = step_named(env, case.number, "审批决定")
     before, commits = _snapshot(env), db(env).commits
     clock.set("2026-03-03T10:00")
     with pytest.raises(ScriptError, match="ZeroDivisionError"):
-        cases.complete_task(env, decide.id, user="王局长",
+        cases.complete_task(env, decide.id, actor=A("王局长"),
                             data={"decision": "approve", "fee_divisor": 0})
     assert _snapshot(env) == before  # not one row written, not one id-less change
     assert db(env).commits == commits
@@ -410,12 +425,12 @@ def test_a_script_error_in_a_step_rolls_back_the_whole_change(
 
 def test_the_same_step_succeeds_once_the_script_can_run(
         env: Env, clock: FakeClock, script_power: str) -> None:
-    case = cases.accept(env, cases.start_case(env, script_power, "张三").number, actor="李窗口")
+    case = cases.accept(env, cases.start_case(env, script_power, person("张三"), actor=A(CLERK)).number, actor=A("李窗口"))
     decide = step_named(env, case.number, "审批决定")
     with pytest.raises(ScriptError):
-        cases.complete_task(env, decide.id, user="王局长",
+        cases.complete_task(env, decide.id, actor=A("王局长"),
                             data={"decision": "approve", "fee_divisor": 0})
-    cases.complete_task(env, decide.id, user="王局长",
+    cases.complete_task(env, decide.id, actor=A("王局长"),
                         data={"decision": "approve", "fee_divisor": 4})
     assert [s.name for s in open_steps(env, case.number)] == ["制证送达"]
 
@@ -459,11 +474,11 @@ def test_a_script_that_stores_a_set_is_refused_as_the_process_s_fault_and_nothin
         env: Env, clock: FakeClock, tmp_path: Path) -> None:
     code = _deploy_script_power(env, tmp_path, "T-SET-001", "集合",
                                 "certificate_fee = {100, fee_divisor}")
-    case = cases.accept(env, cases.start_case(env, code, "张三").number, actor="李窗口")
+    case = cases.accept(env, cases.start_case(env, code, person("张三"), actor=A(CLERK)).number, actor=A("李窗口"))
     decide = step_named(env, case.number, "审批决定")
     before = _snapshot(env)
     with pytest.raises(ScriptError, match="cannot be recorded.*set"):
-        cases.complete_task(env, decide.id, user="王局长",
+        cases.complete_task(env, decide.id, actor=A("王局长"),
                             data={"decision": "approve", "fee_divisor": 4})
     assert _snapshot(env) == before
     assert [s.name for s in open_steps(env, case.number)] == ["审批决定"]

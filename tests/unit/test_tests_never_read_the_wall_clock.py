@@ -40,7 +40,8 @@ def test_the_product_clock_guard_catches_a_cli_verb_run_without_now(run_cli, sql
 
     bootstrap.SystemClock.now = spy  # the autouse guard's monkeypatch restores the original
     try:
-        run_cli("--db", sqlite_url, "deploy", str(TESTS.parent / "processes" / "drainage_permit.bpmn"))
+        run_cli("--db", sqlite_url, "user", "add", "admin", "--name", "管理员", "--unit", "县政务服务中心",
+                "--role", "admin")
     finally:
         bootstrap.SystemClock.now = real
-    assert called, "deploy without --now should have asked the system clock (and the guard would fail it)"
+    assert called, "user add without --now should have asked the system clock (and the guard would fail it)"
