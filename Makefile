@@ -26,14 +26,18 @@ system-deps:
 services:
 	@sh .ci/ensure-postgres.sh
 
+# The demo county's staff (demo/staff.json): the first run registers them (admin first, the
+# rest after the powers are deployed, since posts are the powers' lanes); later runs skip them.
 run: setup
 	$(SUNSHINE) --db $(DB) db upgrade
-	$(SUNSHINE) --db $(DB) deploy processes/*.bpmn
+	$(SUNSHINE) --db $(DB) user import demo/staff.json --only admin,sheji
+	$(SUNSHINE) --db $(DB) deploy processes/*.bpmn --as sheji
+	$(SUNSHINE) --db $(DB) user import demo/staff.json --as admin
 	$(SUNSHINE) --db $(DB) publish site site
 	@echo ""
 	@echo "阳光审批 is running on $(DB). Public catalogue: site/index.html"
-	@echo "Try, in another terminal:  . $(VENV)/bin/activate && sunshine powers list"
-	@echo "                            sunshine case start XK-SPJY-001 --applicant 张三"
+	@echo "Try, in another terminal:  . $(VENV)/bin/activate && sunshine powers list && sunshine user list"
+	@echo "  sunshine case start XK-SPJY-001 --applicant 张三 --id-number 110101199003070011 --as chuangkou"
 	@echo "Starting the deadline worker (Ctrl-C to stop) ..."
 	$(SUNSHINE) --db $(DB) worker
 

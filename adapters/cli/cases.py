@@ -122,7 +122,7 @@ def _print_case(ctx: Ctx, number: str) -> None:
     if r["result"]:
         click.echo(f"结果 result: {r['result']}" + ("（视为准予 deemed）" if r["deemed"] else ""))
     click.echo("环节 steps:")
-    table([(s["name"], s["post"], s["person"], _t(s["start"]), _t(s["end"]),
+    table([(s["name"], s["post"], s["person_name"] or "", _t(s["start"]), _t(s["end"]),
             day(s["due"], s.get("due_provisional")), s["status"], s["outcome"] or "", s["opinion"] or "") for s in r["steps"]],
           ["环节", "岗位", "经办人", "开始", "结束", "时限至", "状态", "结果", "意见"])
     if r["cards"]:

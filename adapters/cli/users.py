@@ -52,9 +52,12 @@ def user_add(ctx: Ctx, login: str, name: str, unit: str, roles: tuple[str, ...],
 
 @user.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--only", default=None, metavar="LOGIN,…",
+              help="Register only these logins from the file (e.g. the administrator and the "
+                   "designer, before the powers are deployed).")
 @click.option("--as", "actor", default=None, help=AS_HELP)
 @pass_ctx
-def user_import(ctx: Ctx, file: str, actor: str | None) -> None:
+def user_import(ctx: Ctx, file: str, only: str | None, actor: str | None) -> None:
     """Register many users from a JSON list of {login, name, unit, roles, posts, leads}; logins
     already registered are skipped (never changed), so the file can be imported again after
     rows are added. Posts must be lanes of deployed powers: deploy first."""
@@ -69,6 +72,9 @@ def user_import(ctx: Ctx, file: str, actor: str | None) -> None:
         raise ConfigError(f"{file}: not a JSON list of users ({err})") from None
     if not isinstance(rows, list):
         raise ConfigError(f"{file}: expected a JSON list of users")
+    if only:
+        wanted = {x.strip() for x in only.split(",") if x.strip()}
+        rows = [r for r in rows if isinstance(r, dict) and r.get("login") in wanted]
     by = ctx.actor(actor) if actor else None
     existing = {u.login for u in identity.list_users(ctx.env)}
     added = 0

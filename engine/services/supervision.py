@@ -79,6 +79,8 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
         cid = case.id or 0
         steps = sorted(case.steps, key=lambda s: (s.ready_at, s.name))
         events = uow.audit.for_case(cid)
+        people = {p for s in case.steps for p in (s.completed_by, s.assignee) if p}
+        names = uow.users.names(people | {e.actor for e in events})
         record = {
             "number": case.number, "query_code": case.query_code, "power": case.power_code,
             "process": case.process_id, "definition_id": case.definition_id,
@@ -99,7 +101,9 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "supplement_notices": case.data.get("supplement_notices", []),
             "steps": [
                 {"id": s.id, "name": s.name, "post": s.post, "role": s.role,
-                 "person": s.completed_by or s.assignee, "start": _iso(s.ready_at),
+                 "person": s.completed_by or s.assignee,
+                 "person_name": names.get(s.completed_by or s.assignee or "", s.completed_by or s.assignee),
+                 "start": _iso(s.ready_at),
                  "end": _iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
                  "opinion": s.opinion, "limit_days": s.limit_days, "due": _iso(s.due_day),
                  "due_provisional": bool(s.due and s.due.provisional),
@@ -111,7 +115,9 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "cards": [_plain(c) for c in case.cards],
             "breaches": [_plain(b) for b in case.breaches],
             "history": [
-                {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind,
+                {"seq": e.seq, "at": _iso(e.at), "actor": e.actor,
+                 "actor_name": e.payload.get("actor_name") or names.get(e.actor, e.actor),
+                 "kind": e.kind,
                  "payload": e.payload, "hash": e.hash} for e in events
             ],
             "gaps": case.data.get("gaps"),
