@@ -117,7 +117,6 @@ class Action(StrEnum):
     ACCEPT_WITH_GAPS = "accept_with_gaps"
     GAPS_MADE_UP = "gaps_made_up"
     WITHDRAW_CASE = "withdraw_case"
-    HAND_OUT = "hand_out"
     CLAIM = "claim"
     COMPLETE = "complete"
     RELEASE = "release"
@@ -134,8 +133,6 @@ class Action(StrEnum):
     WITHDRAW_POWER = "withdraw_power"
     IMPORT_CALENDAR = "import_calendar"
     MANAGE_USERS = "manage_users"
-    PUBLISH = "publish"
-    RUN_TIMERS = "run_timers"
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,6 @@ class Rule:
     label: str  # the action, as the refusal names it: 受理
     who: str  # who may, in words: 窗口人员
     check: Callable[..., str | None]  # (actor, **context) → why not, or None
-    system: bool = False  # the sweep (SYSTEM) may do it
 
 
 def _role(*roles: Role) -> Callable[..., str | None]:
@@ -233,7 +229,6 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.ACCEPT_WITH_GAPS, "容缺受理", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.GAPS_MADE_UP, "容缺材料接收", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.WITHDRAW_CASE, "撤件", "窗口人员", _role(Role.WINDOW)),
-    Rule(Action.HAND_OUT, "送达结果", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.CLAIM, "认领环节", "本环节岗位的人员", _step_holder),
     Rule(Action.COMPLETE, "办理环节", "本环节岗位的人员", _step_holder),
     Rule(Action.RELEASE, "交回环节", "认领人本人或岗位负责人", _release),
@@ -255,14 +250,7 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.WITHDRAW_POWER, "撤回事项", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.IMPORT_CALENDAR, "导入节假日安排", "系统管理员", _role(Role.ADMIN)),
     Rule(Action.MANAGE_USERS, "管理用户", "系统管理员", _role(Role.ADMIN)),
-    Rule(Action.PUBLISH, "发布流程图和目录", "公开人员", _role(Role.PUBLISHER)),
-    Rule(Action.RUN_TIMERS, "执行到期时限", "系统（时限监控）或系统管理员", _role(Role.ADMIN),
-         system=True),
 )}
-
-# What the law does by itself when a deadline passes: the sweep's own acts.
-SYSTEM_ACTIONS = frozenset({Action.RUN_TIMERS})
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -274,9 +262,8 @@ class Decision:
 
 def decide(actor: Actor, action: Action, **context: Any) -> Decision:
     rule = RULES[action]
-    if actor.system:
-        ok = rule.system
-        return Decision(ok, rule, None if ok else "系统（时限监控）不能代替人员作出此行为")
+    if actor.system:  # the sweep acts by law (deemed approval, cards), never through the table
+        return Decision(False, rule, "系统（时限监控）不能代替人员作出此行为")
     why = rule.check(actor, **context)
     return Decision(why is None, rule, why)
 
