@@ -147,6 +147,26 @@ def test_gaps_not_made_up_in_time_terminate_the_case_and_flag_the_applicant(env)
                                   now=at("2026-03-09T09:30"))
 
 
+def test_a_flag_follows_the_certificate_not_the_name(env):
+    """Two applicants called 张伟: the one who broke the 容缺 commitment is flagged; the other's
+    cases know nothing of it (they are told apart by ID number, not by name)."""
+    flagged, namesake = person("张伟", number="110101199003070011"), person(
+        "张伟", number="330102198507210033")
+    case = svc.start_case(env, FOOD, flagged, now=at("2026-03-02T09:00"), actor=A(CLERK))
+    handling.accept_with_gaps(env, case.number, actor=A("王窗口"), missing=["从业人员健康证明"],
+                              commitment_signed=True, makeup_days=3, now=at("2026-03-02T09:30"))
+    sweep(env, at("2026-03-06T08:00"))
+    assert case_record(env, case.number)["applicant_flags"][0]["kind"] == "gaps_not_made_up"
+    other = svc.start_case(env, FOOD, namesake, now=at("2026-03-09T09:00"), actor=A(CLERK))
+    assert case_record(env, other.number)["applicant_flags"] == []
+    handling.accept_with_gaps(env, other.number, actor=A("王窗口"), missing=["从业人员健康证明"],
+                              commitment_signed=True, now=at("2026-03-09T09:30"))
+    assert case_record(env, other.number)["state"] == "accepted"
+    again = svc.start_case(env, FOOD, flagged, now=at("2026-03-09T10:00"), actor=A(CLERK))
+    assert [f["kind"] for f in case_record(env, again.number)["applicant_flags"]] == [
+        "gaps_not_made_up"]
+
+
 def test_a_key_material_cannot_be_missing_under_accept_with_gaps(env):
     case = svc.start_case(env, FOOD, person("张三"), now=at("2026-03-02T09:00"), actor=A(CLERK))
     key = "食品经营许可申请书"
