@@ -35,8 +35,7 @@ FORMATS = ("svg", "png", "pdf")
 class RenderError(SunshineError):
     """A flowchart or publication could not be drawn (graphviz or a font is missing, or failed)."""
 
-    exit_code = 9
-    http_status = 500
+    code = "render_error"
 
 
 class GraphvizNotFound(RenderError):

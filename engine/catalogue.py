@@ -137,7 +137,7 @@ class Power:
         return [s for s in self.steps if s.role == role]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (for storage, ``--json`` and publishing)."""
+        """A JSON-ready dict (for storage, JSON output and publishing)."""
         from dataclasses import asdict
 
         data = asdict(self)

@@ -1,4 +1,6 @@
-"""The one exception tree of Sunshine. Adapters translate these to exit codes and HTTP statuses.
+"""The one exception tree of Sunshine. Each error carries a stable ``code`` (and the ``field`` its
+message is about, if any); each adapter maps codes to its own exit codes or HTTP statuses in one
+place (adapters/cli/__init__.py ``EXIT_CODES``).
 
     SunshineError                       anything the user can fix; carries a one-line message
     ├── DefinitionError                 a BPMN file cannot be used (file, element id, fix)
@@ -20,8 +22,8 @@ from __future__ import annotations
 class SunshineError(Exception):
     """Base of every error a user can act on. ``str(err)`` is a one-line explanation."""
 
-    exit_code = 1
-    http_status = 400
+    code = "error"
+
 
     def __init__(self, *args: object, field: str | None = None) -> None:
         super().__init__(*args)
@@ -31,8 +33,8 @@ class SunshineError(Exception):
 class DefinitionError(SunshineError):
     """A BPMN definition cannot be loaded, validated or deployed."""
 
-    exit_code = 3
-    http_status = 422
+    code = "definition_error"
+
 
     def __init__(self, message: str, *, file: str | None = None, element: str | None = None):
         self.file = file
@@ -45,6 +47,8 @@ class DefinitionError(SunshineError):
 class LintFailed(DefinitionError):
     """Lint found problems; ``findings`` holds each one."""
 
+    code = "lint_failed"
+
     def __init__(self, findings: list) -> None:  # list[engine.lint.Finding]
         self.findings = findings
         first = findings[0] if findings else None
@@ -55,37 +59,41 @@ class LintFailed(DefinitionError):
 class NotFound(SunshineError):
     """Something named by the user does not exist."""
 
-    exit_code = 4
-    http_status = 404
+    code = "not_found"
+
 
 
 class PowerNotAvailable(NotFound):
     """A case cannot start: the power is not deployed, or it is withdrawn (未列入职权目录不得行使)."""
 
+    code = "power_not_available"
+
 
 class InvalidAction(SunshineError):
     """The action is not allowed in the case's or task's current state."""
 
-    exit_code = 5
-    http_status = 409
+    code = "invalid_action"
+
 
 
 class Conflict(InvalidAction):
     """Someone else changed the case first (e.g. completed the same task). Nothing was written."""
 
-    exit_code = 6
-    http_status = 409
+    code = "conflict"
+
 
 
 class CalendarError(SunshineError):
     """Working-day calendar problems."""
 
-    exit_code = 7
-    http_status = 422
+    code = "calendar_error"
+
 
 
 class CalendarYearMissing(CalendarError):
     """A deadline needs a year whose holiday schedule is not loaded."""
+
+    code = "calendar_year_missing"
 
     def __init__(self, year: int) -> None:
         self.year = year
@@ -99,8 +107,6 @@ class CalendarYearMissing(CalendarError):
 class Forbidden(SunshineError):
     """The actor's roles or posts do not allow the action (权限不足). The attempt is recorded."""
 
-    exit_code = 9
-    http_status = 403
     code = "permission_denied"
 
     def __init__(self, message: str, *, action: str = "", target: str = "",
@@ -114,12 +120,12 @@ class Forbidden(SunshineError):
 class ScriptError(SunshineError):
     """A condition or script in a BPMN file failed, was refused, or ran too long."""
 
-    exit_code = 8
-    http_status = 422
+    code = "script_error"
+
 
 
 class ConfigError(SunshineError):
     """Bad configuration or command-line input."""
 
-    exit_code = 2
-    http_status = 400
+    code = "config_error"
+

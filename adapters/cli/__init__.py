@@ -71,6 +71,31 @@ FIELD_OPTIONS = {
 }
 
 
+# Exit codes, by the error's stable code (engine/errors.py), in one place for the CLI. A code not
+# listed takes its nearest listed ancestor's; anything else a user can fix exits 1.
+EXIT_CODES = {
+    "config_error": 2,
+    "definition_error": 3,
+    "not_found": 4,
+    "invalid_action": 5,
+    "not_publishable": 5,
+    "conflict": 6,
+    "calendar_error": 7,
+    "script_error": 8,
+    "permission_denied": 9,
+    "copy_not_verified": 10,
+    "render_error": 11,
+}
+
+
+def exit_code(err: SunshineError) -> int:
+    for cls in type(err).__mro__:
+        code = getattr(cls, "code", None)
+        if code in EXIT_CODES:
+            return EXIT_CODES[code]
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -78,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except SunshineError as err:
         hint = FIELD_OPTIONS.get(getattr(err, "field", None) or "")
         click.echo(f"错误 error: {err}" + (f" — {hint}" if hint else ""), err=True)
-        return err.exit_code
+        return exit_code(err)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1

@@ -22,8 +22,7 @@ Entry = tuple[Power, Source]
 class NotPublic(SunshineError):
     """A non-public power (备案事项) was asked for in public output; it never appears there."""
 
-    exit_code = 5
-    http_status = 403
+    code = "not_publishable"
 
     def __init__(self, power: Power) -> None:
         super().__init__(

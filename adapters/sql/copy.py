@@ -54,7 +54,7 @@ class CopyRefused(ConfigError):
 class CopyFailed(SunshineError):
     """The copy ran but failed, or did not verify; the target transaction was rolled back."""
 
-    exit_code = 10  # as `case show` on a broken audit chain: the data did not verify
+    code = "copy_not_verified"  # exit 10, as `case show` on a broken audit chain
 
 
 @dataclass

@@ -58,9 +58,11 @@ def _chain_status(events: list[Any], head: list[Any] | None) -> str | list[str]:
     return problems or "intact"
 
 
-def _iso(v: Any) -> Any:
+def _iso(v: Any, tz: Any = None) -> Any:
+    """JSON-ready: instants in local time with their offset (2026-03-02T09:00:00+08:00), dates
+    as YYYY-MM-DD, enums as their code."""
     if isinstance(v, datetime):
-        return v.isoformat()
+        return (v.astimezone(tz) if tz is not None else v).isoformat()
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if hasattr(v, "value"):
@@ -68,12 +70,15 @@ def _iso(v: Any) -> Any:
     return v
 
 
-def _plain(obj: Any) -> dict[str, Any]:
-    return {k: _iso(v) for k, v in asdict(obj).items()}
+def _plain(obj: Any, tz: Any = None) -> dict[str, Any]:
+    return {k: _iso(v, tz) for k, v in asdict(obj).items()}
 
 
 def case_record(env: Env, number: str) -> dict[str, Any]:
-    """The whole record of a case in one document (`sunshine case show --json`)."""
+    """The whole record of a case in one document (what the case file shows, as JSON)."""
+    tz = env.calendar().tz
+    iso = lambda v: _iso(v, tz)  # noqa: E731
+    plain = lambda o: _plain(o, tz)  # noqa: E731
     with env.uow() as uow:
         case = uow.cases.get(number)
         cid = case.id or 0
@@ -87,41 +92,41 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "applicant": case.applicant, "channel": case.channel, "mode": case.mode,
             "state": case.state.value, "state_label": case.state.label,
             "platform_code": case.state.platform_code, "clock": case.clock.value,
-            "received_at": _iso(case.received_at), "accepted_at": _iso(case.accepted_at),
+            "received_at": iso(case.received_at), "accepted_at": iso(case.accepted_at),
             "deemed_accepted": case.deemed_accepted,
-            "promised_deadline": _iso(case.promised_day), "promised_due_at": _iso(case.promised_due),
-            "statutory_deadline": _iso(case.statutory_day),
-            "statutory_due_at": _iso(case.statutory_due),
+            "promised_deadline": iso(case.promised_day), "promised_due_at": iso(case.promised_due),
+            "statutory_deadline": iso(case.statutory_day),
+            "statutory_due_at": iso(case.statutory_due),
             "provisional_deadlines": case.provisional,
             "promised_provisional": bool(case.promised and case.promised.provisional),
             "statutory_provisional": bool(case.statutory and case.statutory.provisional), "working_days_stopped": case.stopped_days,
             "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
-            "deemed_pending": case.deemed_pending, "closed_at": _iso(case.closed_at),
+            "deemed_pending": case.deemed_pending, "closed_at": iso(case.closed_at),
             "application": case.data.get("application", {}),
             "supplement_notices": case.data.get("supplement_notices", []),
             "steps": [
                 {"id": s.id, "name": s.name, "post": s.post, "role": s.role,
                  "person": s.completed_by or s.assignee,
                  "person_name": names.get(s.completed_by or s.assignee or "", s.completed_by or s.assignee),
-                 "start": _iso(s.ready_at),
-                 "end": _iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
-                 "opinion": s.opinion, "limit_days": s.limit_days, "due": _iso(s.due_day),
+                 "start": iso(s.ready_at),
+                 "end": iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
+                 "opinion": s.opinion, "limit_days": s.limit_days, "due": iso(s.due_day),
                  "due_provisional": bool(s.due and s.due.provisional),
                  "counted": s.counted, "department": s.department, "data": s.data}
                 for s in steps
             ],
-            "clock_stops": [_plain(s) for s in case.stops],
-            "extensions": [_plain(e) for e in case.extensions],
-            "cards": [_plain(c) for c in case.cards],
-            "breaches": [_plain(b) for b in case.breaches],
+            "clock_stops": [plain(s) for s in case.stops],
+            "extensions": [plain(e) for e in case.extensions],
+            "cards": [plain(c) for c in case.cards],
+            "breaches": [plain(b) for b in case.breaches],
             "history": [
-                {"seq": e.seq, "at": _iso(e.at), "actor": e.actor,
+                {"seq": e.seq, "at": iso(e.at), "actor": e.actor,
                  "actor_name": e.payload.get("actor_name") or names.get(e.actor, e.actor),
                  "kind": e.kind,
                  "payload": e.payload, "hash": e.hash} for e in events
             ],
             "gaps": case.data.get("gaps"),
-            "applicant_flags": [_plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
+            "applicant_flags": [plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
             "audit_chain": _chain_status(events, case.data.get("audit_head")),
             "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],
         }
@@ -171,6 +176,8 @@ def mask_name(name: str) -> str:
 def public_lookup(env: Env, number: str, query_code: str) -> dict[str, Any]:
     """What the public sees of its own case: number, power, steps, dates, result — no personal
     data beyond a masked name (个人信息保护法). A wrong number or code gives the same answer."""
+    tz = env.calendar().tz
+    iso = lambda v: _iso(v, tz)  # noqa: E731
     with env.uow() as uow:
         try:
             case = uow.cases.get(number.strip())
@@ -185,12 +192,12 @@ def public_lookup(env: Env, number: str, query_code: str) -> dict[str, Any]:
     return {
         "number": case.number, "power": power.name, "unit": power.unit,
         "applicant": mask_name(case.applicant), "state": case.state.label,
-        "received": _iso(case.received_at), "accepted": _iso(case.accepted_at),
-        "promised_deadline": _iso(case.promised_day),
-        "statutory_deadline": _iso(case.statutory_day),
+        "received": iso(case.received_at), "accepted": iso(case.accepted_at),
+        "promised_deadline": iso(case.promised_day),
+        "statutory_deadline": iso(case.statutory_day),
         "clock": case.clock.value, "result": case.result,
         "result_label": RESULT_LABELS.get(case.result or "", case.result), "deemed": case.deemed,
-        "steps": [{"name": s.name, "post": s.post, "start": _iso(s.ready_at),
-                   "end": _iso(s.completed_at), "status": s.status.value} for s in steps],
+        "steps": [{"name": s.name, "post": s.post, "start": iso(s.ready_at),
+                   "end": iso(s.completed_at), "status": s.status.value} for s in steps],
         "complaint_phone": power.complaint_phone,
     }

@@ -70,7 +70,7 @@ class TimerFailed(Exception):
 
 def _reason(err: BaseException) -> str:
     text = str(err) or err.__class__.__name__
-    return text if isinstance(err, Exception) and hasattr(err, "exit_code") else (
+    return text if isinstance(err, Exception) and hasattr(err, "code") else (
         f"{err.__class__.__name__}: {text}")
 
 

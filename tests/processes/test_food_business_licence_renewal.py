@@ -71,7 +71,7 @@ def test_a_renewal_undecided_when_the_licence_expires_is_deemed_renewed(sun: Sun
     [breach] = [b for b in record["breaches"] if b["kind"] == "deemed_renewal"]
     assert (breach["post"], breach["step_name"]) == ("审批岗", "审批决定")
     # dated when the decision was due (the end of the licence's last day), not when swept
-    assert breach["occurred_at"] == "2026-04-01T16:00:00+00:00"
+    assert breach["occurred_at"] == "2026-04-02T00:00:00+08:00"  # local time, with its offset
     assert [(t["name"], t["post"]) for t in sun.tasks(number)] == [("制证（视为准予延续）", "制证发证岗")]
 
     assert "fired 0" in sun.sweep("2026-04-02T09:00")
