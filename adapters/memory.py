@@ -373,7 +373,9 @@ class MemoryStepRepository(_Repo):
 
     def list(self, *, case_id: int | None = None, post: str | None = None,
              user: str | None = None, status: str | None = "ready",
-             limit: int = 500, power_code: str | None = None) -> list[StepRecord]:
+             limit: int = 500, power_code: str | None = None,
+             posts_or_claimant: tuple[list[str], str] | None = None,
+             by_due: bool = False) -> list[StepRecord]:
         rows = sorted(self.tx.values("steps"), key=lambda s: (s.ready_at, s.id))
         if power_code:
             rows = [s for s in rows if s.power_code == power_code]
@@ -385,6 +387,12 @@ class MemoryStepRepository(_Repo):
             rows = [s for s in rows if user in (s.assignee, s.completed_by)]
         if status:
             rows = [s for s in rows if s.status.value == str(getattr(status, "value", status))]
+        if posts_or_claimant is not None:
+            posts, login = posts_or_claimant
+            rows = [s for s in rows if s.post in posts or s.assignee == login]
+        if by_due:
+            far = dt.datetime.max.replace(tzinfo=dt.UTC)
+            rows.sort(key=lambda s: (s.due_at is None, s.due_at or far, s.ready_at, s.id))
         return [_load(s) for s in rows[:limit]]
 
 

@@ -85,7 +85,9 @@ class StepRepository(Protocol):
     def for_case(self, case_id: int) -> list[StepRecord]: ...
     def list(self, *, case_id: int | None = None, post: str | None = None,
              user: str | None = None, status: str | None = "ready",
-             limit: int = 500, power_code: str | None = None) -> list[StepRecord]: ...
+             limit: int = 500, power_code: str | None = None,
+             posts_or_claimant: tuple[list[str], str] | None = None,
+             by_due: bool = False) -> list[StepRecord]: ...
 
 
 class TimerRepository(Protocol):

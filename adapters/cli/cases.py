@@ -317,12 +317,19 @@ def task() -> None:
 @click.option("--post", default=None, help="Only steps of this post (岗位).")
 @click.option("--user", default=None, help="Only steps claimed by this person.")
 @click.option("--all", "show_all", is_flag=True, help="Include completed and cancelled steps.")
+@click.option("--for", "for_login", default=None, metavar="LOGIN",
+              help="My work (我的待办): the steps of this person's posts and those they claimed, "
+                   "least working time left first.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def task_list(ctx: Ctx, case_number: str | None, post: str | None, user: str | None,
-              show_all: bool, as_json: bool) -> None:
-    """List steps waiting to be done, oldest first."""
+              show_all: bool, for_login: str | None, as_json: bool) -> None:
+    """List steps waiting to be done, oldest first (or one person's, most urgent first)."""
     from engine.services.views import list_tasks
+
+    if for_login:
+        _work_list(ctx, for_login, as_json)
+        return
 
     rows = list_tasks(ctx.env, case_number=case_number, post=post, user=user,
                       include_done=show_all)
@@ -537,3 +544,20 @@ def task_reassign(ctx: Ctx, task_id: str, to: str, actor: str, reason: str) -> N
     s = svc.reassign(ctx.env, task_id, ctx.actor(to), actor=ctx.actor(actor), reason=reason,
                      now=ctx.now)
     click.echo(f"{s.case_number} {s.name} 转办给 reassigned to {to}")
+
+
+def _work_list(ctx: Ctx, login: str, as_json: bool) -> None:
+    from engine.services.views import work_list
+
+    rows = work_list(ctx.env, ctx.actor(login))
+    if as_json:
+        echo_json([{"id": t.id, "case": t.case_number, "power": t.power_code, "name": t.name,
+                    "post": t.post, "assignee": t.assignee, "ready_at": t.ready_at.isoformat(),
+                    "due": t.due_day.isoformat() if t.due_day else None,
+                    "working_days_left": t.working_days_left, "mark": t.mark} for t in rows])
+        return
+    marks = {"red": "红 超期", "yellow": "黄 今日到期", None: ""}
+    table([(t.id[:8], t.case_number, t.name, t.post, t.assignee or "（未认领）", t.due_day,
+            "" if t.working_days_left is None else t.working_days_left, marks[t.mark])
+           for t in rows],
+          ["task", "办件编号", "环节", "岗位", "经办人", "时限至", "剩余工作日", "提示"])

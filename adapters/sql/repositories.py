@@ -210,7 +210,9 @@ class SqlStepRepository(_Repo):
 
     def list(self, *, case_id: int | None = None, post: str | None = None,
              user: str | None = None, status: str | None = "ready",
-             limit: int = 500, power_code: str | None = None) -> list[StepRecord]:
+             limit: int = 500, power_code: str | None = None,
+             posts_or_claimant: tuple[list[str], str] | None = None,
+             by_due: bool = False) -> list[StepRecord]:
         query = sa.select(t.steps).order_by(t.steps.c.ready_at, t.steps.c.id).limit(limit)
         if power_code:
             query = query.where(t.steps.c.power_code == power_code)
@@ -222,6 +224,12 @@ class SqlStepRepository(_Repo):
             query = query.where(sa.or_(t.steps.c.assignee == user, t.steps.c.completed_by == user))
         if status:
             query = query.where(t.steps.c.status == status)
+        if posts_or_claimant is not None:  # a person's work: their posts' steps and their claims
+            posts, login = posts_or_claimant
+            query = query.where(sa.or_(t.steps.c.post.in_(posts), t.steps.c.assignee == login))
+        if by_due:  # least time left first; steps with no limit last
+            query = query.order_by(None).order_by(t.steps.c.due_at.is_(None), t.steps.c.due_at,
+                                                  t.steps.c.ready_at, t.steps.c.id)
         return [_step(r) for r in self.conn.execute(query)]
 
 

@@ -130,6 +130,12 @@ def step_unit(case: Case, step: StepRecord) -> str:
     return step.department or case.power.unit
 
 
+def step_unit_of(uow: UnitOfWork, power_code: str) -> str:
+    """The unit of a power's steps that name no department of their own."""
+    row = uow.definitions.latest(power_code)
+    return str(row.power.get("unit", "")) if row is not None else ""
+
+
 def start_case(env: Env, power_code: str, applicant: Applicant,
                data: dict[str, Any] | None = None, *, actor: Actor, channel: str = "window",
                received_on: str | None = None, request_key: str | None = None,

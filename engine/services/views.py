@@ -4,11 +4,12 @@ against the tables (a read model), never a load of every case's aggregate."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from engine.case import Case
 from engine.catalogue import Power
 from engine.deadlines import Deadline
+from engine.identity import Actor
 from engine.model import Card, CaseState, ClockState, Extension, StepRecord
 from engine.services.context import Env
 
@@ -141,3 +142,49 @@ class ExtensionView:
     def of(cls, ext: Extension) -> ExtensionView:
         return cls(ext.days, ext.reason, ext.requested_by, ext.decision, ext.decided_by,
                    ext.decision_reason)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One line of a person's task list (待办)."""
+
+    id: str
+    case_number: str
+    power_code: str
+    name: str
+    post: str | None
+    assignee: str | None
+    ready_at: datetime
+    due_day: date | None
+    working_days_left: int | None  # today and the last day included; negative: overdue by that many
+    mark: str | None  # "red" past its limit, "yellow" on its last day, else None
+
+
+def work_list(env: Env, actor: Actor, *, limit: int = 500) -> list[TaskView]:
+    """The steps waiting for this person: those claimed by them and those of their posts in
+    their units, least working time left first — one query, then the unit check per power."""
+    from engine.services.cases import step_unit_of
+
+    posts = sorted({p.partition("@")[0] for p in actor.posts})
+    cal = env.calendar()
+    today = cal.local_date(env.now())
+    with env.uow() as uow:
+        rows = uow.steps.list(posts_or_claimant=(posts, actor.login), by_due=True, limit=limit)
+        units = {code: step_unit_of(uow, code) for code in {s.power_code for s in rows}}
+    out = []
+    for s in rows:
+        if s.assignee != actor.login and (
+                s.assignee or not actor.holds(s.post, s.department or units[s.power_code])):
+            continue  # another unit's post of the same name, or claimed by someone else
+        left, mark = None, None
+        if s.due_day is not None:
+            day = timedelta(days=1)
+            if s.due_day >= today:
+                left = cal.working_days_between(today, s.due_day + day)
+                mark = "yellow" if s.due_day == today else None
+            else:
+                left = -cal.working_days_between(s.due_day + day, today + day)
+                mark = "red"
+        out.append(TaskView(s.id, s.case_number, s.power_code, s.name, s.post, s.assignee,
+                            s.ready_at, s.due_day, left, mark))
+    return out

@@ -234,3 +234,25 @@ def test_the_start_prints_its_request_key_before_the_case_is_made(sun: Sunshine)
     assert json.loads(sun.ok("case", "start", FOOD, "--applicant", "张三", "--id-number",
                              id_number("张三"), "--as", CLERK, "--request-key", key,
                              "--json").out)["number"] == res.out.strip()
+
+
+def test_my_task_list_has_my_posts_steps_most_urgent_first(sun: Sunshine) -> None:
+    late = sun.start(FOOD, "张三", now="2026-03-02T09:00")
+    sun.accept(late, now="2026-03-02T09:10")
+    fresh = sun.start(FOOD, "李四", now="2026-03-05T09:00")
+    sun.accept(fresh, now="2026-03-05T09:10")
+    hygiene = sun.start("XK-GGWS-001", "某宾馆", now="2026-03-05T09:20")  # another unit's steps
+    sun.accept(hygiene, now="2026-03-05T09:30")
+    mine = sun.json("task", "list", "--for", "赵核查", now="2026-03-06T10:00")
+    assert [(t["case"], t["name"]) for t in mine] == [(late, "现场核查"), (fresh, "现场核查")]
+    # 现场核查 has 4 working days from the day after acceptance: the first is due Fri 6 March
+    # (its last day today), the second Wed 11 March (Fri 6, Mon 9, Tue 10, Wed 11 left)
+    assert [(t["working_days_left"], t["mark"]) for t in mine] == [(1, "yellow"), (4, None)]
+    on_monday = sun.json("task", "list", "--for", "赵核查", now="2026-03-09T10:00")
+    assert [(t["working_days_left"], t["mark"]) for t in on_monday] == [(-1, "red"), (3, None)]
+    # a step claimed by someone else of the post is theirs, not mine
+    sun.ok("task", "claim", mine[1]["id"], "--as", "钱核查", now="2026-03-06T10:05")
+    assert [t["case"] for t in sun.json("task", "list", "--for", "赵核查",
+                                        now="2026-03-06T10:10")] == [late]
+    assert [t["case"] for t in sun.json("task", "list", "--for", "钱核查",
+                                        now="2026-03-06T10:10")] == [late, fresh]
