@@ -63,7 +63,8 @@ class MovableClock:
 
 def make_env(url: str, clock: object, *, sqlite_synchronous: str = "NORMAL") -> Env:
     """tests/conftest.py's make_env, with the SQLite durability level as a parameter."""
-    settings = Settings(database_url=url, rules=Rules(), sqlite_synchronous=sqlite_synchronous)
+    settings = Settings(database_url=url, rules=Rules(), sqlite_synchronous=sqlite_synchronous,
+                        mode="test")  # the benchmark travels in time
     env = build_env(settings, clock)
     upgrade_database(env.engine)  # type: ignore[attr-defined]
     return env
@@ -125,7 +126,7 @@ def open_steps(env: Env, case_id: int) -> list[Any]:
 def run_case_to_review(env: Env, applicant: str) -> Any:
     """start → 受理 → 现场核查 done: the case waits at 审核 (the review step)."""
     case = svc.start_case(env, FOOD, person(applicant), actor=A(CLERK))
-    svc.accept(env, case.number, actor=A("窗口"))
+    svc.accept(env, case.number, actor=A("李窗口"))
     step = open_steps(env, case.id)[0]
     svc.complete_task(env, step.id, actor=A("核查员"), data=AFTER_ACCEPTANCE[0][1])
     return case

@@ -45,7 +45,7 @@ def sunshine_command() -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SUNSHINE_MODE": "test"}  # it travels (--now)
     env.pop("SUNSHINE_DATABASE_URL", None)
     return env
 
@@ -60,8 +60,14 @@ def prepare(workdir: Path) -> tuple[str, str]:
                               capture_output=True, text=True).stdout
 
     ok("db", "upgrade")
-    ok("deploy", *sorted(str(p) for p in PROCESSES.glob("*.bpmn")))
-    number = ok("case", "start", FOOD, "--applicant", "张三").strip().splitlines()[-1]
+    ok("user", "add", "admin", "--name", "管理员", "--unit", "县政务服务中心", "--role", "admin")
+    ok("user", "add", "sheji", "--name", "设计员", "--unit", "县政务服务中心", "--role", "designer",
+       "--as", "admin")
+    ok("user", "add", "chuangkou", "--name", "窗口", "--unit", "县政务服务中心", "--role", "window",
+       "--as", "admin")
+    ok("deploy", *sorted(str(p) for p in PROCESSES.glob("*.bpmn")), "--as", "sheji")
+    number = ok("case", "start", FOOD, "--applicant", "张三", "--id-number", "110101199003070011",
+                "--as", "chuangkou").strip().splitlines()[-1]
     return url, number
 
 

@@ -216,7 +216,7 @@ def measure(n_cases: int, runs: int = 5, *, verbose: bool = True) -> dict[str, A
             ids = []
             for code, data in TEMPLATES:
                 case = svc.start_case(env, code, person("模板"), data=dict(data), actor=A(CLERK))
-                svc.accept(env, case.number, actor=A("窗口"))
+                svc.accept(env, case.number, actor=A("李窗口"))
                 ids.append(case.id)
             t0 = time.perf_counter()
             visible = seed(engine, ids, n_cases - len(ids))

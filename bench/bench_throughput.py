@@ -112,7 +112,7 @@ class Timing:
 def sunshine_case(env: Any, i: int, timing: Timing) -> None:
     t = time.perf_counter()
     case = svc.start_case(env, FOOD, person(f"申请人{i}"), actor=A(CLERK))
-    svc.accept(env, case.number, actor=A("窗口"))
+    svc.accept(env, case.number, actor=A("李窗口"))
     timing.services += time.perf_counter() - t
     for name, data in AFTER_ACCEPTANCE:
         t = time.perf_counter()

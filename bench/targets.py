@@ -211,7 +211,7 @@ def row_3(quick: bool) -> list[Row]:
                 f"{len(STEP_NAMES)} steps, step by step across the cases")
             for case in cases:
                 t0 = time.perf_counter()
-                svc.accept(env, case.number, actor=A("窗口"))
+                svc.accept(env, case.number, actor=A("李窗口"))
                 lat["受理"].append(time.perf_counter() - t0)
             for name, data in AFTER_ACCEPTANCE:
                 for case in cases:
@@ -517,7 +517,7 @@ def row_7(quick: bool) -> list[Row]:
 
                 def one_case(i: int, count: bool) -> None:
                     case = svc.start_case(env, FOOD, person(f"申请人{i}"), actor=A(CLERK))
-                    step(count, "受理", lambda: svc.accept(env, case.number, actor=A("窗口")))
+                    step(count, "受理", lambda: svc.accept(env, case.number, actor=A("李窗口")))
                     for name, data in AFTER_ACCEPTANCE:
                         step_id = open_steps(env, case.id)[0].id  # the client's read: not counted
                         step(count, name, lambda s=step_id, d=data: svc.complete_task(

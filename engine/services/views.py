@@ -82,6 +82,7 @@ class CaseView:
     stopped_days: int = 0
     extended_days: int = 0
     deemed_pending: bool = False
+    id: int | None = None  # the store's key, for adapters that index by it (never shown)
 
     @property
     def promised_day(self) -> date | None:
@@ -111,7 +112,7 @@ class CaseView:
                    gaps_due_at=datetime.fromisoformat(due) if due else None, existing=existing,
                    clock=case.clock, closed_at=case.closed_at, provisional=case.provisional,
                    stopped_days=case.stopped_days, extended_days=case.extended_days,
-                   deemed_pending=case.deemed_pending)
+                   deemed_pending=case.deemed_pending, id=case.id)
 
 
 @dataclass(frozen=True)
