@@ -67,7 +67,8 @@ class Ctx:
 
 
 def parse_now(text: str) -> dt.datetime:
-    """An ISO date or datetime; without a zone it is read in Asia/Shanghai (the window's time)."""
+    """An ISO date or datetime; without a zone it is read in the installation's time zone
+    (SUNSHINE_TIMEZONE, Asia/Shanghai by default: the window's time)."""
     from zoneinfo import ZoneInfo
 
     try:
@@ -76,7 +77,7 @@ def parse_now(text: str) -> dt.datetime:
         raise ConfigError(f"--now {text!r} is not an ISO date or datetime, e.g. "
                           f"2026-03-02T09:30 or 2026-03-02T09:30+08:00") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        value = value.replace(tzinfo=ZoneInfo(local_zone()))
     return value.astimezone(dt.UTC)
 
 
@@ -139,4 +140,11 @@ def local(value: dt.datetime | None) -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(ZoneInfo(local_zone())).strftime("%Y-%m-%d %H:%M")
+
+
+def local_zone() -> str:
+    """The time zone people read times in (the one the settings use)."""
+    import os
+
+    return os.environ.get("SUNSHINE_TIMEZONE", "Asia/Shanghai")
