@@ -21,9 +21,9 @@ def db_upgrade(ctx: Ctx) -> None:
     from adapters.bootstrap import upgrade_database
 
     ctx.check_schema = False
-    upgrade_database(ctx.env.engine)  # type: ignore[attr-defined]
-    ctx.env.reset_calendar()  # type: ignore[attr-defined]
-    click.echo(f"database is up to date: {ctx.env.engine.url.render_as_string()}")  # type: ignore[attr-defined]
+    upgrade_database(ctx.env.engine)
+    ctx.env.reset_calendar()
+    click.echo(f"database is up to date: {ctx.env.engine.url.render_as_string()}")
 
 
 @cli.command()

@@ -53,7 +53,7 @@ class Ctx:
             clock = FixedClock(self.now) if self.now else None
             self._env = build_env(settings, clock)
             if self.check_schema:
-                problem = schema_problem(self._env.engine)  # type: ignore[attr-defined]
+                problem = schema_problem(self._env.engine)
                 if problem:
                     raise ConfigError(problem)
         return self._env
