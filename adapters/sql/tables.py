@@ -324,3 +324,17 @@ outbox = sa.Table(
     sa.Column("sent_at", UTCDateTime, nullable=True),
 )
 sa.Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+
+# -- the web's sessions (migration 0009) -------------------------------------------------------
+
+# A signed-in browser (adapters/web/sessions.py): the cookie holds a random token, the row only
+# its SHA-256, so a copy of the database opens no session. Idle and absolute limits are counted
+# from created_at and last_seen_at; a revoked row stays as a record of who was signed in when.
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 hex of the cookie's token
+    sa.Column("login", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)

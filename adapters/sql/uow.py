@@ -22,6 +22,7 @@ from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
 from adapters.sql.outbox import SqlOutboxRepository
 from adapters.sql.read_models import SqlSupervisionReads
 from adapters.sql.users import SqlStartRequestRepository, SqlUserRepository
+from adapters.sql.web_sessions import SqlWebSessionRepository
 from engine.errors import Conflict
 
 
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(c)
         self.users = SqlUserRepository(c)
         self.start_requests = SqlStartRequestRepository(c)
+        self.web_sessions = SqlWebSessionRepository(c)
         return self
 
     def __exit__(self, *exc: object) -> None:
