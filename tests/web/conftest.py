@@ -35,24 +35,40 @@ class Site:
     url: str  # the database
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Site:
+def _start() -> dt.datetime:
+    return dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 in Shanghai
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One installation made once (deploy, staff, argon2 hashes), copied for every test."""
     from engine.identity import Actor, Role
     from engine.services.catalogue_admin import deploy
     from engine.services.identity import add_user, resolve
 
-    clock = MovableClock(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))  # Mon 09:00 in Shanghai
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    env = make_env(url, clock)
+    path = tmp_path_factory.mktemp("web-template") / "web.db"
+    env = make_env(f"sqlite:///{path}", MovableClock(_start()))
     designer = Actor(login="sheji", name="sheji", unit=CENTRE, roles=frozenset({Role.DESIGNER}))
     deploy(env, [str(PROCESSES / "food_business_licence.bpmn")], actor=designer)
     admin = None
-    for login, (name, unit, roles, posts) in STAFF.items():
-        add_user(env, by=admin, login=login, name=name, unit=unit, roles=roles, posts=posts,
+    for login_name, (name, unit, roles, posts) in STAFF.items():
+        add_user(env, by=admin, login=login_name, name=name, unit=unit, roles=roles, posts=posts,
                  password=PASSWORD)
         if admin is None:
             admin = resolve(env, "admin")
-    return Site(env=env, clock=clock, url=url)
+    env.engine.dispose()  # closes the connections: the WAL is written back into the file
+    return path
+
+
+@pytest.fixture
+def site(_template_db: Path, tmp_path: Path) -> Site:
+    import shutil
+
+    path = tmp_path / "web.db"
+    shutil.copyfile(_template_db, path)
+    clock = MovableClock(_start())
+    url = f"sqlite:///{path}"
+    return Site(env=make_env(url, clock), clock=clock, url=url)
 
 
 @pytest.fixture
