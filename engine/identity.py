@@ -195,9 +195,12 @@ def _handler(actor: Actor, *, steps: Iterable[Any] = (), **_: Any) -> str | None
     return f"{actor.label}不是本案当前环节的承办人（当前环节的认领人，未认领时为该岗位的人员）"
 
 
-def _decide_extension(actor: Actor, *, asker: str | None = None, **_: Any) -> str | None:
+def _decide_extension(actor: Actor, *, asker: str | None = None, unit: str | None = None,
+                      **_: Any) -> str | None:
     if not actor.has(Role.HEAD):
         return f"{actor.label}不是本行政机关负责人"
+    if not _same_unit(actor.unit, unit):
+        return f"{actor.label}是{actor.unit}的负责人，不是本案所属机关（{unit}）的负责人"
     if asker is not None and asker == actor.login:
         return f"{actor.label}是延期的申请人，不能决定自己的申请"
     return None

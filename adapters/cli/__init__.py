@@ -55,7 +55,7 @@ FIELD_OPTIONS = {
     "commitment_signed": "pass --commitment-signed once it is signed",
     "expected_days": "pass --expected-days N",
     "licence_expires": "pass --data licence_expires=YYYY-MM-DD (the date on the current licence)",
-    "assignee": "the holder (or their leader) hands it back with `sunshine task release TASK --as NAME`",
+    "assignee": "the claimant (or the post's leader) hands it back with `sunshine task release TASK --as LOGIN`",
     "actor": "pass --as LOGIN (a registered user: `sunshine user list`)",
     "id_type": "pass --id-type 身份证 (or 统一社会信用代码, 护照 …)",
     "id_number": "pass --id-number NUMBER as printed on the certificate",

@@ -95,7 +95,10 @@ def _print_case(ctx: Ctx, number: str) -> None:
     r = case_record(ctx.env, number)
     click.echo(f"{r['number']}  {r['power']}  {r['state_label']} ({r['state']}, 平台状态码 "
                f"{r['platform_code']})")
-    click.echo(f"申请人 applicant: {r['applicant']}   办件类型: {r['mode']}   查询码: {r['query_code']}")
+    cert = r.get("applicant_certificate")
+    click.echo(f"申请人 applicant: {r['applicant']}"
+               + (f"（{cert['type']} {cert['number']}）" if cert else "")
+               + f"   办件类型: {r['mode']}   查询码: {r['query_code']}")
     click.echo(f"收件 received: {_t(r['received_at'])}   受理 accepted: {_t(r['accepted_at'])}"
                + ("（依法视为受理）" if r["deemed_accepted"] else ""))
     cal = ctx.env.calendar()
@@ -418,7 +421,7 @@ def case_special() -> None:
 @click.argument("number")
 @click.option("--as", "actor", required=True, help=AS_HELP)
 @click.option("--type", "kind", required=True,
-              help="听证, 招标, 拍卖, 检验, 检测, 检疫, 鉴定, 专家评审, 征求第三方意见")
+              help="A ground of ALL Art. 45: 听证, 招标, 拍卖, 检验, 检测, 检疫, 鉴定, 专家评审")
 @click.option("--reason", required=True)
 @click.option("--expected-days", type=int, required=True, help="Told to the applicant in writing.")
 @click.option("--basis", default=ART45_BASIS, show_default=True)
@@ -520,7 +523,8 @@ def case_lookup(ctx: Ctx, number: str, query_code: str, as_json: bool) -> None:
 
 @task.command("release")
 @click.argument("task_id")
-@click.option("--as", "user", required=True, help="The person releasing it, or a supervisor.")
+@click.option("--as", "user", required=True,
+              help="The claimant, or the post's leader (岗位负责人). " + AS_HELP)
 @click.option("--reason", default="", help="Why (recorded), e.g. 请假 / 转办.")
 @pass_ctx
 def task_release(ctx: Ctx, task_id: str, user: str, reason: str) -> None:

@@ -158,6 +158,11 @@ def start_case(env: Env, power_code: str, applicant: Applicant,
     if key is not None:
         existing = _started_by(env, key)
         if existing is not None:
+            same = existing.power_code == power_code and existing.applicant_key == who.key
+            if not same:
+                raise InvalidAction(f"请求编号“{key}”已用于另一申请（{existing.number}）：同一请求编号只能"
+                                    f"用于重试同一申请 (the request key was used for another "
+                                    f"application)", field="request_key")
             return existing
     data = dict(data or {})
     if channel in ("mail", "registered_mail") and not received_on:
@@ -172,8 +177,7 @@ def start_case(env: Env, power_code: str, applicant: Applicant,
         at_received = received
     elif channel == "window" and received_on:
         raise InvalidAction("窗口申请以递交时间为收件时间，不另填收到日期；收到日期用于邮寄和网上申请 "
-                            "(a day of receipt is for mail and online applications)",
-                            field="received_on")
+                            "(a day of receipt is for mail and online applications)")
     else:
         at_received = at
     with env.uow() as uow:
@@ -320,6 +324,8 @@ def release(env: Env, task_ref: str, *, actor: Actor, reason: str = "",
             now: datetime | None = None) -> StepView:
     """Hand a claimed step back to its post: the claimant, or the post's leader (转办)."""
     def run(case: Case, step: StepRecord, at: datetime) -> StepView:
+        if step.assignee is None:  # nothing to hand back: say so, whoever asks
+            return StepView.of(case.release(step.id, now=at, user=actor.login, reason=reason))
         allow(actor, Action.RELEASE, case, assignee=step.assignee, post=step.post,
               unit=step_unit(case, step))
         return StepView.of(case.release(step.id, now=at, user=actor.login, reason=reason))
@@ -382,13 +388,13 @@ def suspend(env: Env, number: str, *, actor: Actor, reason: str, kind: str = "ma
             raise InvalidAction(f"预计结束日期 {until} 须晚于今天至少一个工作日 (the expected end "
                                 f"must be a later working day)", field="until")
         expected_days = days
-    elif kind == "manual":
-        raise InvalidAction("其他停止计时须写明预计结束日期（到期未恢复将预警并亮黄牌） (give the "
-                            "expected end date)", field="until")
 
     def run(case: Case, at: datetime) -> CaseView:
         if kind == "manual":
             allow(actor, Action.STOP_CLOCK, case)
+            if expected_days is None:
+                raise InvalidAction("其他停止计时须写明预计结束日期（到期未恢复将预警并亮黄牌） (give the "
+                                    "expected end date)", field="until")
         else:
             allow(actor, Action.STOP_FOR_SUPPLEMENT, case, steps=handlers(case))
         case.stop_clock(now=at, actor=actor.login, reason=reason, kind=kind,

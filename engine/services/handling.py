@@ -39,7 +39,7 @@ def decide_extension(env: Env, number: str, *, approve: bool, actor: Actor, reas
     def run(case: Case, at: datetime) -> ExtensionView:
         pending = next((e for e in reversed(case.extensions) if e.decision is None), None)
         allow(actor, Action.DECIDE_EXTENSION, case,
-              asker=pending.requested_by if pending else None)
+              asker=pending.requested_by if pending else None, unit=case.power.unit)
         return ExtensionView.of(case.decide_extension(now=at, actor=actor.login,
                                                       approve=approve, reason=reason))
     return in_case(env, number, now, run, actor=actor)

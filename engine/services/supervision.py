@@ -70,6 +70,15 @@ def _iso(v: Any, tz: Any = None) -> Any:
     return v
 
 
+def _certificate(case: Any) -> dict[str, str] | None:
+    """The applicant's certificate, its number masked (110101********0011): enough to check
+    against the card the applicant shows, not to copy."""
+    from engine.applicants import mask_number
+
+    cert = case.data.get("applicant_id")
+    return {"type": cert["type"], "number": mask_number(cert["number"])} if cert else None
+
+
 def _plain(obj: Any, tz: Any = None) -> dict[str, Any]:
     return {k: _iso(v, tz) for k, v in asdict(obj).items()}
 
@@ -90,6 +99,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
             "number": case.number, "query_code": case.query_code, "power": case.power_code,
             "process": case.process_id, "definition_id": case.definition_id,
             "applicant": case.applicant, "channel": case.channel, "mode": case.mode,
+            "applicant_certificate": _certificate(case),
             "state": case.state.value, "state_label": case.state.label,
             "platform_code": case.state.platform_code, "clock": case.clock.value,
             "received_at": iso(case.received_at), "accepted_at": iso(case.accepted_at),

@@ -82,6 +82,7 @@ class CaseView:
     stopped_days: int = 0
     extended_days: int = 0
     deemed_pending: bool = False
+    applicant_key: str = ""  # certificate type and number (the applicant's identity)
     id: int | None = None  # the store's key, for adapters that index by it (never shown)
 
     @property
@@ -112,7 +113,8 @@ class CaseView:
                    gaps_due_at=datetime.fromisoformat(due) if due else None, existing=existing,
                    clock=case.clock, closed_at=case.closed_at, provisional=case.provisional,
                    stopped_days=case.stopped_days, extended_days=case.extended_days,
-                   deemed_pending=case.deemed_pending, id=case.id)
+                   deemed_pending=case.deemed_pending, applicant_key=case.applicant_key,
+                   id=case.id)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,9 @@ def test_a_retried_start_with_the_same_request_key_returns_the_same_case(sun: Su
     again = sun.json(*args)
     assert again["number"] == first["number"] and again["existing"] and not first["existing"]
     assert len(sun.json("case", "list")) == 1
+    res = sun.fails("case", "start", FOOD, "--applicant", "李四", "--id-number", id_number("李四"),
+                    "--as", CLERK, "--request-key", "window-7-0001")
+    assert "已用于另一申请" in one_line_error(res) and first["number"] in one_line_error(res)
     other = sun.json("case", "start", FOOD, "--applicant", "张三", "--id-number",
                      id_number("张三"), "--as", CLERK)
     assert other["number"] != first["number"] and other["request_key"]

@@ -222,6 +222,8 @@ def test_a_claimed_step_is_handed_back_only_by_its_claimant_or_the_post_leader(e
     cases.claim(env, task, actor=INSPECTOR)
     refused(env, INSPECTOR_2, lambda: cases.release(env, task, actor=INSPECTOR_2), "交回环节")
     assert cases.release(env, task, actor=LEADER, reason="请假").assignee is None
+    with pytest.raises(InvalidAction, match="not claimed"):  # the state answers, not the table
+        cases.release(env, task, actor=INSPECTOR_2)
     cases.claim(env, task, actor=INSPECTOR)
     assert cases.release(env, task, actor=INSPECTOR).assignee is None
 
@@ -268,6 +270,9 @@ def test_a_handler_cannot_decide_his_own_extension_and_a_head_who_asked_cannot_e
     refused(env, HEAD_WHO_HANDLES, lambda: handling.decide_extension(
         env, number, approve=True, actor=HEAD_WHO_HANDLES, reason="同意"),
         "不能决定自己的申请")
+    other_organ = actor("cgj_fuzeren", Role.HEAD, unit="县城市管理局")
+    refused(env, other_organ, lambda: handling.decide_extension(
+        env, number, approve=True, actor=other_organ, reason="同意"), "不是本案所属机关")
     ext = handling.decide_extension(env, number, approve=True, actor=HEAD, reason="同意")
     assert (ext.decision, ext.decided_by) == ("approved", "fuzeren")
 
@@ -305,6 +310,8 @@ def test_nobody_stops_the_clock_without_ground_and_a_supervisor_only_with_an_end
     for who in (INSPECTOR, HEAD, CLERK):
         refused(env, who, lambda who=who: cases.suspend(
             env, number, actor=who, reason="暂缓", until="2026-03-20"), "监察人员批准")
+    refused(env, INSPECTOR, lambda: cases.suspend(  # who may, before what is missing
+        env, number, actor=INSPECTOR, reason="暂缓"), "监察人员批准")
     with pytest.raises(InvalidAction, match="预计结束日期"):
         cases.suspend(env, number, actor=SUPERVISOR, reason="暂缓")
     assert case_record(env, number)["clock"] == "running"
