@@ -165,7 +165,9 @@ class MemoryDefinitionRepository(_Repo):
             power=json.loads(row["power"]), spec=json.loads(row["spec"]),
             deployed_at=row["deployed_at"], file=row["file"], status=power_row["status"],
             withdrawn_at=power_row.get("withdrawn_at"), withdrawn_by=power_row.get("withdrawn_by"),
-            withdrawn_reason=power_row.get("withdrawn_reason"))
+            withdrawn_reason=power_row.get("withdrawn_reason"),
+            reinstated_by=power_row.get("reinstated_by"),
+            reinstated_reason=power_row.get("reinstated_reason"))
 
     def get(self, definition_id: int) -> Any:
         row = self.tx.get("definitions", definition_id)
@@ -212,8 +214,10 @@ class MemoryDefinitionRepository(_Repo):
                    reason: str | None = None) -> None:
         power_row = self.tx.get("powers", power_code)
         if power_row is not None:
-            self.tx.put("powers", power_code, {**power_row, "status": status, "withdrawn_at": at,
-                                               "withdrawn_by": by, "withdrawn_reason": reason})
+            prefix = "withdrawn" if status == "withdrawn" else "reinstated" if by else None
+            change = ({f"{prefix}_at": at, f"{prefix}_by": by, f"{prefix}_reason": reason}
+                      if prefix else {})
+            self.tx.put("powers", power_code, {**power_row, "status": status, **change})
 
 
 _PARTS = (("steps", "steps"), ("timers", "timers"), ("stops", "stops"),

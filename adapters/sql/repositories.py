@@ -104,7 +104,8 @@ class SqlDefinitionRepository(_Repo):
         return sa.select(d.id, d.power_code, d.process_id, d.version, d.content_hash, d.power,
                          d.spec, d.deployed_at, d.file, t.powers.c.status,
                          t.powers.c.withdrawn_at, t.powers.c.withdrawn_by,
-                         t.powers.c.withdrawn_reason).join(
+                         t.powers.c.withdrawn_reason, t.powers.c.reinstated_at,
+                         t.powers.c.reinstated_by, t.powers.c.reinstated_reason).join(
             t.powers, t.powers.c.code == d.power_code)
 
     def get(self, definition_id: int) -> Any:
@@ -148,9 +149,16 @@ class SqlDefinitionRepository(_Repo):
 
     def set_status(self, power_code: str, status: str, *, at: Any = None, by: str | None = None,
                    reason: str | None = None) -> None:
-        """active, or withdrawn with when, by whom and why (cleared when reinstated)."""
+        """withdrawn, or active again, with when, by whom and why (the last withdrawal stays
+        on record when a power is reinstated)."""
+        if status == "withdrawn":
+            values = {"withdrawn_at": at, "withdrawn_by": by, "withdrawn_reason": reason}
+        elif by is not None:
+            values = {"reinstated_at": at, "reinstated_by": by, "reinstated_reason": reason}
+        else:
+            values = {}
         self.conn.execute(t.powers.update().where(t.powers.c.code == power_code).values(
-            status=status, withdrawn_at=at, withdrawn_by=by, withdrawn_reason=reason))
+            status=status, **values))
 
 
 _TIMER_ENUMS: dict[str, type[enum.Enum]] = {"kind": TimerKind, "status": TimerStatus}

@@ -56,6 +56,9 @@ powers = sa.Table(
     sa.Column("withdrawn_at", UTCDateTime, nullable=True),
     sa.Column("withdrawn_by", sa.String(64), nullable=True),
     sa.Column("withdrawn_reason", sa.Text, nullable=True),
+    sa.Column("reinstated_at", UTCDateTime, nullable=True),
+    sa.Column("reinstated_by", sa.String(64), nullable=True),
+    sa.Column("reinstated_reason", sa.Text, nullable=True),
 )
 
 definitions = sa.Table(

@@ -118,7 +118,8 @@ def reinstate_power(env: Env, code: str, *, actor: Actor, reason: str,
             raise NotFound(f"事项 {code} 未部署 (power {code} is not deployed)")
         if current.status == "active":
             raise InvalidAction(f"事项 {code} 在用，无需恢复 (already active)")
-        uow.definitions.set_status(code, "active")
+        uow.definitions.set_status(code, "active", at=env.now(now), by=actor.login,
+                                   reason=reason.strip())
         uow.commit()
 
 
@@ -137,6 +138,8 @@ def list_powers(env: Env, *, include_withdrawn: bool = True) -> list[dict[str, A
             "public": p.public, "version": row.version, "status": row.status,
             "withdrawn_by": getattr(row, "withdrawn_by", None),
             "withdrawn_reason": getattr(row, "withdrawn_reason", None),
+            "reinstated_by": getattr(row, "reinstated_by", None),
+            "reinstated_reason": getattr(row, "reinstated_reason", None),
             "deployed_at": row.deployed_at.isoformat(), "process_id": p.process_id,
         })
     return sorted(out, key=lambda r: r["code"])

@@ -343,6 +343,9 @@ def test_a_reinstated_power_starts_cases_again(env: Env) -> None:
     withdraw_power(env, FOOD, actor=A("designer"), reason="职权目录调整")
     reinstate_power(env, FOOD, actor=A("designer"), reason="恢复实施")
     assert started(env).number == "2026-食品-000001"
+    [row] = [p for p in list_powers(env) if p["code"] == FOOD]
+    assert (row["status"], row["withdrawn_reason"], row["reinstated_by"],
+            row["reinstated_reason"]) == ("active", "职权目录调整", "designer", "恢复实施")
 
 
 def test_a_file_with_lint_errors_is_not_deployed_and_nothing_is_written(env: Env) -> None:
