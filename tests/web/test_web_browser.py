@@ -6,12 +6,14 @@ look at them when a page changes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -88,14 +90,13 @@ def test_a_clerk_registers_and_accepts_the_inspector_completes_and_the_public_se
     page.screenshot(path=shots / "02-window-register.png", full_page=True)
     page.click("button:has-text('登记收件')")
     page.wait_for_url(re.compile(r"/cases/2026-"))
-    number = page.url.split("/cases/")[1].split("?")[0]
-    from urllib.parse import unquote
-    number = unquote(number)
+    number = unquote(page.url.split("/cases/")[1].split("?")[0])
     assert "已收件" in page.inner_text("#messages")
     query_code = page.inner_text("dd.mono").strip()
     page.screenshot(path=shots / "03-case-received.png", full_page=True)
 
-    # 受理
+    # 受理, ten minutes later (the product reads the time from the test's clock)
+    site.clock.at += dt.timedelta(minutes=10)
     page.fill("input[name=note]", "材料齐全，符合法定形式")
     page.click("form[action$='/accept'] button")
     page.wait_for_url(re.compile(r"done="))
@@ -108,7 +109,8 @@ def test_a_clerk_registers_and_accepts_the_inspector_completes_and_the_public_se
     page.click("button:has-text('退出')")
     page.wait_for_url(re.compile(r"/login"))
 
-    # the inspector: 我的待办 → 认领 (htmx) → 办理 (htmx) 现场核查
+    # the next morning, the inspector: 我的待办 → 认领 (htmx) → 办理 (htmx) 现场核查
+    site.clock.at += dt.timedelta(days=1, hours=1)
     sign_in(page, server, "hecha")
     row = page.locator("tr", has_text=number)
     assert row.count() == 1
@@ -125,7 +127,8 @@ def test_a_clerk_registers_and_accepts_the_inspector_completes_and_the_public_se
     page.wait_for_selector("text=已办理")
     page.screenshot(path=shots / "08-completed.png", full_page=True)
     page.goto(f"{server}/cases/{number}")
-    assert "王核查" in page.inner_text("table.list")
+    steps = page.inner_text("table.list")
+    assert "王核查" in steps and "2026-03-02 09:10" in steps and "2026-03-03 10:10" in steps
     assert "记录链完整" in page.inner_text("body")
     page.screenshot(path=shots / "09-case-file.png", full_page=True)
     page.click("button:has-text('退出')")
