@@ -39,9 +39,10 @@ def _notice(row: Any) -> Notice:
 
 
 class SqlOutboxRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, plans: list[Any] | None = None) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
+        self.plans = plans  # PostgreSQL: the case's planned writes, sent with the COMMIT
 
     def add(self, notices: Sequence[Notice], now: datetime) -> None:
         if not notices:
@@ -58,6 +59,17 @@ class SqlOutboxRepository:
                  "document": n.document.to_dict(), "status": NoticeStatus.PENDING.value,
                  "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
                  "sent_at": None} for n in notices]
+        if self.pg and self.plans:
+            # the case's writes go as one pipeline with the COMMIT: the notices ride along
+            # (no round trip of their own; committed with the change or not at all)
+            from psycopg.types.json import Jsonb
+
+            columns = list(rows[0])
+            sql = (f"INSERT INTO outbox ({', '.join(columns)}) VALUES "
+                   f"({', '.join(f'%({c})s' for c in columns)}) ON CONFLICT (dedupe) DO NOTHING")
+            self.plans[-1].statements.append(
+                (sql, [{**r, "document": Jsonb(r["document"])} for r in rows]))
+            return
         self.conn.execute(insert(t.outbox).on_conflict_do_nothing(index_elements=["dedupe"]), rows)
 
     def due(self, now: datetime, limit: int, *, channels: Sequence[str] | None = None,

@@ -96,7 +96,7 @@ class SqlUnitOfWork:
         self.calendar = r.SqlCalendarRepository(c)
         self.flags = r.SqlFlagRepository(c)
         self.reads = SqlSupervisionReads(c)
-        self.outbox = SqlOutboxRepository(c)
+        self.outbox = SqlOutboxRepository(c, self._plans)
         self.users = SqlUserRepository(c)
         self.start_requests = SqlStartRequestRepository(c)
         self.web_sessions = SqlWebSessionRepository(c)
