@@ -244,7 +244,7 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.END_SPECIAL, "结束特别程序", "当前环节的承办人或监察人员",
          _handler_or(Role.SUPERVISOR)),
     Rule(Action.STOP_FOR_SUPPLEMENT, "审查中补正停止计时", "当前环节的承办人", _handler),
-    Rule(Action.STOP_CLOCK, "其他停止计时", "监察人员批准（须写明理由和预计结束日期）",
+    Rule(Action.STOP_CLOCK, "其他停止计时", "监察人员（写明理由和预计结束日期）",
          _role(Role.SUPERVISOR)),
     Rule(Action.RESUME_CLOCK, "恢复计时", "当前环节的承办人、窗口人员或监察人员",
          _handler_or(Role.WINDOW, Role.SUPERVISOR)),

@@ -47,7 +47,8 @@ def user_add(ctx: Ctx, login: str, name: str, unit: str, roles: tuple[str, ...],
                           posts=posts, leads=leads, password=_password(ask_password),
                           now=ctx.now)
     click.echo(f"{u.login}  {u.name}  {u.unit}  {u.role_labels}"
-               + (f"  岗位 {'、'.join(u.posts)}" if u.posts else ""))
+               + (f"  岗位 {'、'.join(u.posts)}" if u.posts else "")
+               + (f"  负责 {'、'.join(u.leads)}" if u.leads else ""))
 
 
 @user.command("import")

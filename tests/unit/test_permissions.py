@@ -309,9 +309,9 @@ def test_nobody_stops_the_clock_without_ground_and_a_supervisor_only_with_an_end
     number = accepted(env)
     for who in (INSPECTOR, HEAD, CLERK):
         refused(env, who, lambda who=who: cases.suspend(
-            env, number, actor=who, reason="暂缓", until="2026-03-20"), "监察人员批准")
+            env, number, actor=who, reason="暂缓", until="2026-03-20"), "其他停止计时须由监察人员")
     refused(env, INSPECTOR, lambda: cases.suspend(  # who may, before what is missing
-        env, number, actor=INSPECTOR, reason="暂缓"), "监察人员批准")
+        env, number, actor=INSPECTOR, reason="暂缓"), "其他停止计时须由监察人员")
     with pytest.raises(InvalidAction, match="预计结束日期"):
         cases.suspend(env, number, actor=SUPERVISOR, reason="暂缓")
     assert case_record(env, number)["clock"] == "running"
