@@ -131,6 +131,9 @@ def test_a_clerk_registers_and_accepts_the_inspector_completes_and_the_public_se
     assert "王核查" in steps and "2026-03-02 09:10" in steps and "2026-03-03 10:10" in steps
     assert "记录链完整" in page.inner_text("body")
     page.screenshot(path=shots / "09-case-file.png", full_page=True)
+    page.set_viewport_size({"width": 800, "height": 1280})  # a 10-inch tablet, upright
+    page.screenshot(path=shots / "09b-case-file-tablet.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
     page.click("button:has-text('退出')")
 
     # the public: 进度查询, no sign-in, the name masked
@@ -147,3 +150,28 @@ def test_a_clerk_registers_and_accepts_the_inspector_completes_and_the_public_se
 
     assert not errors, errors  # no script or CSP error in the console
     ctx.close()
+
+
+def test_a_clerk_opening_the_decision_is_refused_with_the_permission_message(
+        site: Site, server: str, browser: Any, shots: Path) -> None:
+    from engine.services import cases, identity, views
+    from tests.staff import person
+
+    def who(login: str) -> Any:
+        return identity.resolve(site.env, login)
+
+    number = cases.start_case(site.env, "XK-SPJY-001", person("李四"), actor=who("chuangkou")).number
+    cases.accept(site.env, number, actor=who("chuangkou"))
+    for login in ("hecha", "shenhe"):
+        step = next(t for t in views.work_list(site.env, who(login)) if t.case_number == number)
+        cases.complete_task(site.env, step.id, actor=who(login), data={"opinion": "同意"})
+    decision = next(t for t in views.work_list(site.env, who("juzhang")))
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    sign_in(page, server, "chuangkou")
+    page.goto(f"{server}/cases/{number}/steps/{decision.id}")
+    page.check("input[name=decision][value=approve]")
+    page.click("button:has-text('办理完成')")
+    page.wait_for_selector(".msg-error")
+    assert "权限不足" in page.inner_text(".msg-error")
+    page.screenshot(path=shots / "11-clerk-refused.png", full_page=True)
+    page.close()
