@@ -260,3 +260,28 @@ def worker(ctx: Ctx, interval: float | None, once: bool) -> None:
     if warning:
         click.echo(f"警告 warning: {warning}", err=True)
     run_worker(ctx.env, every)
+
+
+@cli.command()
+@click.option("--staff", "staff_file", default="demo/staff.json", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The demo county's staff.")
+@click.option("--cases", "how_many", type=int, default=300, show_default=True)
+@click.option("--password", default="sunshine-demo", show_default=True,
+              help="The password every demo user signs in with.")
+@pass_ctx
+def demo(ctx: Ctx, staff_file: str, how_many: int, password: str) -> None:
+    """Fill a demo installation (SUNSHINE_MODE=demo) with the staff's passwords and a few hundred
+    cases in every state, worked over the last weeks; then sweep the deadlines."""
+    from pathlib import Path
+
+    from adapters.demo import seed
+
+    report = seed(ctx.env, Path(staff_file), cases_wanted=how_many, password=password)
+    for note in report.skipped[:5]:
+        click.echo(f"提示 note: {note}", err=True)
+    if report.cases:
+        states = "，".join(f"{k} {v}" for k, v in sorted(report.by_state.items(),
+                                                         key=lambda kv: -kv[1]))
+        click.echo(f"{report.cases} 件演示办件 demo cases: {states}; 到期处理 fired {report.fired}")
+    if report.users:
+        click.echo(f"{report.users} 位演示用户的密码 demo users' password: {password}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from engine.case import Case
 from engine.catalogue import Power
@@ -191,3 +192,43 @@ def work_list(env: Env, actor: Actor, *, limit: int = 500) -> list[TaskView]:
         out.append(TaskView(s.id, s.case_number, s.power_code, s.name, s.post, s.assignee,
                             s.ready_at, s.due_day, left, mark))
     return out
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """A step with the form fields its BPMN file declares: what a complete-step page shows
+    (what is sent is typed and refused by ``complete_task`` alone)."""
+
+    case_number: str
+    step_id: str
+    name: str
+    post: str | None
+    assignee: str | None
+    status: str
+    role: str | None
+    ready_at: datetime
+    unit: str
+    fields: tuple[Any, ...]  # engine.formfields.FormField
+
+
+def step_form(env: Env, number: str, step_id: str) -> StepForm:
+    from engine.errors import NotFound
+    from engine.formfields import step_fields
+    from engine.services.cases import find_case
+
+    case = find_case(env, number)
+    step = next((s for s in case.steps if s.id == step_id), None)
+    if step is None:
+        raise NotFound(f"办件 {number} 没有这个环节 (no such step)")
+    return StepForm(case_number=case.number, step_id=step.id, name=step.name, post=step.post,
+                    assignee=step.assignee, status=step.status.value, role=step.role,
+                    ready_at=step.ready_at, unit=step.department or case.power.unit,
+                    fields=step_fields(case.setting.spec, step.spec_id))
+
+
+def open_step_forms(env: Env, number: str) -> list[StepForm]:
+    """The case's waiting steps, each with its form."""
+    from engine.services.cases import find_case
+
+    case = find_case(env, number)
+    return [step_form(env, number, s.id) for s in case.open_steps()]
