@@ -66,13 +66,22 @@ def serialized(env: Env) -> Env:
 
 
 def create_app(env: Env) -> FastAPI:
-    from adapters.web import api, routes_auth, routes_cases, routes_public, routes_tasks
+    from adapters.web import (
+        api,
+        routes_admin,
+        routes_auth,
+        routes_cases,
+        routes_catalogue,
+        routes_public,
+        routes_tasks,
+    )
 
     app = FastAPI(title="阳光审批 Sunshine", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.env = serialized(env)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_tasks, routes_cases, routes_public, api):
+    for module in (routes_auth, routes_tasks, routes_cases, routes_public, routes_admin,
+                   routes_catalogue, api):
         app.include_router(module.router)
 
     @app.exception_handler(SunshineError)
