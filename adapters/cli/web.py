@@ -59,5 +59,6 @@ def web(ctx: Ctx, host: str, port: int, no_worker: bool) -> None:
         server.should_exit = True
         thread.join(10)
 
+
 def _address(host: str, port: int) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
