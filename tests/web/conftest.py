@@ -25,6 +25,11 @@ STAFF: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
     "hecha": ("王核查", SCJG, ("handler",), ("现场核查岗",)),
     "shenhe": ("陈审核", SCJG, ("handler",), ("审核岗",)),
     "juzhang": ("赵局长", SCJG, ("approver",), ("审批岗",)),
+    "jiancha": ("孙监察", CENTRE, ("supervisor",), ()),
+    # a supervisor who also holds the inspection post: a breach of that post is against him
+    "jianhe": ("周监核", SCJG, ("supervisor", "handler"), ("现场核查岗",)),
+    "shejishi": ("钱设计", CENTRE, ("designer",), ()),
+    "gongkai": ("吴公开", CENTRE, ("publisher",), ()),
 }
 
 
