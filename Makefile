@@ -33,13 +33,15 @@ run: setup
 	$(SUNSHINE) --db $(DB) user import demo/staff.json --only admin,sheji
 	$(SUNSHINE) --db $(DB) deploy processes/*.bpmn --as sheji
 	$(SUNSHINE) --db $(DB) user import demo/staff.json --as admin
+	SUNSHINE_MODE=demo $(SUNSHINE) --db $(DB) demo
 	$(SUNSHINE) --db $(DB) publish site site
 	@echo ""
-	@echo "阳光审批 is running on $(DB). Public catalogue: site/index.html"
-	@echo "Try, in another terminal:  . $(VENV)/bin/activate && sunshine powers list && sunshine user list"
-	@echo "  sunshine case start XK-SPJY-001 --applicant 张三 --id-number 110101199003070011 --as chuangkou"
-	@echo "Starting the deadline worker (Ctrl-C to stop) ..."
-	$(SUNSHINE) --db $(DB) worker
+	@echo "阳光审批 on $(DB): open http://127.0.0.1:8000/ and sign in as a demo user, password sunshine-demo"
+	@echo "  window clerk chuangkou, handlers scjg06 (现场核查岗) / scjg05 (审核岗), approver scjg03,"
+	@echo "  head scjg.head, supervisor jiancha, designer sheji, administrator admin (sunshine user list)"
+	@echo "Public catalogue: site/index.html; the CLI: . $(VENV)/bin/activate && sunshine --help"
+	@echo "Starting the web application and the deadline worker (Ctrl-C to stop) ..."
+	$(SUNSHINE) --db $(DB) web --host 127.0.0.1 --port 8000
 
 test: setup services
 	$(BIN)/lint-imports
