@@ -72,6 +72,7 @@ def create_app(env: Env) -> FastAPI:
         routes_auth,
         routes_cases,
         routes_catalogue,
+        routes_designer,
         routes_public,
         routes_supervision,
         routes_tasks,
@@ -82,7 +83,7 @@ def create_app(env: Env) -> FastAPI:
     app.state.env = serialized(env)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_tasks, routes_cases, routes_public, routes_admin,
-                   routes_catalogue, routes_supervision, api):
+                   routes_catalogue, routes_supervision, routes_designer, api):
         app.include_router(module.router)
 
     @app.exception_handler(SunshineError)

@@ -1,0 +1,235 @@
+"""流程设计 and 公开: upload a BPMN file, see lint findings with their element ids and its
+flowchart, deploy it as a new version, list the powers, withdraw one (with the reason) or put it
+back in service; export the public site, the flowcharts and the cards as downloads.
+
+An upload is read into memory, at most ``UPLOAD_LIMIT`` bytes, and never written to a path;
+the name the browser sends is only a label for the messages. After a check, the deploy form
+carries the same bytes back (base64 in a hidden field): ``deploy_bytes`` lints them again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from adapters.web import sessions
+from adapters.web.deps import acting, env_of, read_form, signed_in, text
+from adapters.web.errors import WebError
+from adapters.web.render import render
+from adapters.web.sessions import Signed
+from engine.errors import Forbidden
+from engine.services import catalogue_admin, web_views
+
+router = APIRouter(include_in_schema=False)
+
+UPLOAD_LIMIT = 2 * 1024 * 1024  # a BPMN file is tens of kilobytes; 2 MB is plenty
+# the request around it: the file, or the same bytes as base64 (4/3), and a few fields
+REQUEST_LIMIT = UPLOAD_LIMIT * 4 // 3 + 64 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    signed: Signed
+    name: str  # the browser's file name, as a label only
+    data: bytes
+    fields: dict[str, str]
+
+
+def _label(name: str) -> str:
+    """The file's own name without any folder (a label for messages, never opened)."""
+    base = PurePosixPath(name.replace("\\", "/")).name.strip()
+    return (base or "upload.bpmn")[:100]
+
+
+async def uploaded(request: Request) -> Upload:
+    """A designer's upload (multipart): signed in, with the session's CSRF token, at most
+    ``UPLOAD_LIMIT`` bytes, read into memory."""
+    signed = sessions.require(env_of(request), request)
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise WebError("上传须注明大小 (Content-Length required)", status=411, code="length_required")
+    if int(length) > REQUEST_LIMIT:
+        raise WebError(f"文件过大：上传的 BPMN 文件不能超过 {UPLOAD_LIMIT // (1024 * 1024)} MB "
+                       f"(upload too large)", status=413, code="too_large", field="bpmn")
+    try:
+        form = await request.form(max_files=1, max_fields=20, max_part_size=REQUEST_LIMIT)
+    except Exception as err:  # noqa: BLE001 - a form that cannot be read is bad input, not a bug
+        raise WebError(f"上传的表单无法读取 (unreadable form): {err}", status=400,
+                       code="bad_form") from None
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    sessions.check_csrf(request, signed, fields.get("csrf_token"))
+    part = form.get("bpmn")
+    if isinstance(part, UploadFile) and part.filename:
+        data = await part.read(UPLOAD_LIMIT + 1)
+        name = part.filename
+    elif fields.get("content_b64"):
+        try:
+            data = base64.b64decode(fields["content_b64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise WebError("文件内容已损坏，请重新上传 (content damaged)", status=400,
+                           code="bad_form", field="bpmn") from None
+        name = fields.get("file_name", "")
+    else:
+        raise WebError("请选择要上传的 BPMN 文件 (choose a file)", status=400, code="no_file",
+                       field="bpmn")
+    if len(data) > UPLOAD_LIMIT:
+        raise WebError(f"文件过大：上传的 BPMN 文件不能超过 {UPLOAD_LIMIT // (1024 * 1024)} MB "
+                       f"(upload too large)", status=413, code="too_large", field="bpmn")
+    if not data:
+        raise WebError("上传的文件是空的 (empty file)", status=400, code="no_file", field="bpmn")
+    return Upload(signed=signed, name=_label(name), data=data, fields=fields)
+
+
+def _back(message: str) -> Response:
+    return RedirectResponse("/designer?done=" + quote(message), status_code=303)
+
+
+def _catalogue(request: Request, signed: Signed) -> dict[str, Any]:
+    try:
+        powers = web_views.designer_catalogue(env_of(request), signed.actor)
+    except Forbidden:
+        powers = None  # the refusal is on the page; a non-designer sees no catalogue
+    return {"powers": powers}
+
+
+# -- 流程设计 ---------------------------------------------------------------------------------
+
+
+@router.get("/designer")
+def designer(request: Request, done: str = "", signed: Signed = Depends(signed_in)) -> Response:
+    powers = web_views.designer_catalogue(env_of(request), signed.actor)
+    return render(request, "designer.html", {"powers": powers, "notice": done or None})
+
+
+@router.post("/designer/check")
+def check(request: Request, upload: Upload = Depends(uploaded)) -> Response:
+    from adapters.flowchart import to_svg_bytes
+    from adapters.publish.site import inline_svg
+
+    result = web_views.check_upload(env_of(request), upload.signed.actor, upload.name, upload.data)
+    svg = inline_svg(to_svg_bytes(result.diagram)) if result.diagram is not None else None
+    return render(request, "designer_check.html", {
+        "check": result, "svg": svg, "file_name": upload.name,
+        "content_b64": base64.b64encode(upload.data).decode("ascii")})
+
+
+@router.post("/designer/deploy")
+def deploy(request: Request, upload: Upload = Depends(uploaded)) -> Response:
+    request.state.form = ("designer_check.html", {"check": None, "svg": None,
+                                                  "file_name": upload.name, "content_b64": ""})
+    done = catalogue_admin.deploy_bytes(env_of(request), [(upload.name, upload.data)],
+                                        actor=upload.signed.actor)
+    parts = []
+    for d in done:
+        what = (f"第 {d.version} 版" if d.new else
+                f"内容与第 {d.version} 版相同，{'重新启用该版本' if d.changed else '无变化'}")
+        note = "（事项仍处于撤回状态，恢复后才能收件）" if d.withdrawn else ""
+        parts.append(f"{d.code} {d.name}：{what}{note}")
+    return _back("已部署 " + "；".join(parts))
+
+
+@router.post("/designer/powers/{code}/withdraw")
+def withdraw(request: Request, code: str, form: dict[str, Any] = Depends(read_form),
+             signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("designer.html", lambda: {**_catalogue(request, signed),
+                                                    "failed": code, "values": form})
+    catalogue_admin.withdraw_power(env_of(request), code, actor=signed.actor,
+                                   reason=text(form, "reason"))
+    return _back(f"已撤回事项 {code}：不再收件，在办件继续办理")
+
+
+@router.post("/designer/powers/{code}/reinstate")
+def reinstate(request: Request, code: str, form: dict[str, Any] = Depends(read_form),
+              signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("designer.html", lambda: {**_catalogue(request, signed),
+                                                    "failed": code, "values": form})
+    catalogue_admin.reinstate_power(env_of(request), code, actor=signed.actor,
+                                    reason=text(form, "reason"))
+    return _back(f"已恢复事项 {code}，可以收件")
+
+
+# -- 公开 -------------------------------------------------------------------------------------
+
+
+@router.get("/publisher")
+def publisher(request: Request, signed: Signed = Depends(signed_in)) -> Response:
+    sources = web_views.publication(env_of(request), signed.actor)
+    return render(request, "publisher.html", {"powers": [p for p, _ in sources]})
+
+
+def _zip(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def _download(data: bytes, name: str, media: str, count: int | None = None) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if count is not None:
+        headers["X-Sunshine-Published"] = str(count)
+    return Response(data, media_type=media, headers=headers)
+
+
+@router.get("/publisher/site.zip")
+def site_zip(request: Request, signed: Signed = Depends(signed_in)) -> Response:
+    """The public catalogue as a static site (index.html + a page per public power)."""
+    from adapters.publish.site import write_site
+
+    sources = web_views.publication(env_of(request), signed.actor)
+    with tempfile.TemporaryDirectory(prefix="sunshine-site-") as tmp:
+        write_site(sources, tmp)
+        data = _zip(Path(tmp))
+    return _download(data, "sunshine-site.zip", "application/zip",
+                     sum(1 for p, _ in sources if p.public))
+
+
+@router.get("/publisher/export.zip")
+def export_zip(request: Request, signed: Signed = Depends(signed_in)) -> Response:
+    """Every public power: the site, its flowchart (SVG + PNG) and its card (PDF)."""
+    from adapters.publish.export import export_all
+
+    sources = web_views.publication(env_of(request), signed.actor)
+    with tempfile.TemporaryDirectory(prefix="sunshine-export-") as tmp:
+        result = export_all(sources, tmp)
+        data = _zip(Path(tmp))
+    return _download(data, "sunshine-export.zip", "application/zip", result.count)
+
+
+@router.get("/publisher/flowcharts/{code}.svg")
+def flowchart_svg(request: Request, code: str, signed: Signed = Depends(signed_in)) -> Response:
+    from adapters.flowchart import to_svg_bytes
+    from adapters.publish.common import diagram_for, public_only, tree_of
+
+    entries = public_only(web_views.publication(env_of(request), signed.actor, code))
+    if not entries:
+        raise WebError(f"事项 {code} 不公开，不能导出流程图 (not a public power)", status=409,
+                       code="not_publishable")
+    power, xml = entries[0]
+    svg = to_svg_bytes(diagram_for(power, tree_of(xml, power.code)))
+    return _download(svg, f"{power.code}.svg", "image/svg+xml")
+
+
+@router.get("/publisher/cards/{code}.pdf")
+def card_pdf(request: Request, code: str, signed: Signed = Depends(signed_in)) -> Response:
+    from adapters.publish.card import write_card
+
+    [(power, xml)] = web_views.publication(env_of(request), signed.actor, code)
+    with tempfile.TemporaryDirectory(prefix="sunshine-card-") as tmp:
+        out = Path(tmp) / "card.pdf"
+        write_card(power, xml, out)  # a power that is not public is refused here (409)
+        data = out.read_bytes()
+    return _download(data, f"{power.code}.pdf", "application/pdf")
