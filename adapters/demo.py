@@ -145,7 +145,7 @@ def _work(env: Env, number: str, clerk: Actor, actors: list[Actor], received: da
           now: datetime, rng: random.Random) -> None:
     """Take the case as far as time allows, the way the staff would."""
     fate = rng.random()
-    at = received + timedelta(minutes=rng.randint(5, 40))
+    at = received + timedelta(minutes=rng.randint(5, 40))  # at the window, while they wait
     if at >= now:
         return
     if fate < 0.06:
@@ -171,7 +171,9 @@ def _work(env: Env, number: str, clerk: Actor, actors: list[Actor], received: da
         if not forms:
             return
         form = forms[0]
-        at = max(at, form.ready_at) + timedelta(days=pace, hours=rng.randint(0, 3))
+        later = max(at, form.ready_at) + timedelta(days=pace)
+        at = max(_at(env, env.calendar().local_date(later), rng.randint(9, 16), rng.randint(0, 59)),
+                 form.ready_at + timedelta(minutes=10))  # in office hours
         if at >= now or rng.random() < 0.08:
             return  # still with the post (perhaps late: the sweep will say)
         holder = next((a for a in actors if a.holds(form.post, form.unit)), None)
