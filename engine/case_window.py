@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from engine.case import Case
 
 
+# 送达方式: in person at the window, by post, electronically (电子证照)
+HAND_OUT_METHODS = ("窗口领取", "邮寄送达", "电子送达")
+
+
 class WindowRules:
     """Mixin of ``Case``: what the window does with an application."""
 
@@ -111,6 +115,32 @@ class WindowRules:
         self.complete_step(step, {"supplemented": True, "opinion": note or "材料已补齐"})
         if self.state == CaseState.IN_CORRECTION:
             self.state = CaseState.RECEIVED if self.accepted_at is None else CaseState.ACCEPTED
+
+    def hand_out(self: Case, *, now: datetime, actor: str, method: str, received_by: str,
+                 note: str = "") -> None:
+        """送达: the decision (and certificate) is handed to the applicant, recorded with how
+        and to whom; once only. A case still open has nothing to hand out."""
+        self._act(now, actor)
+        if self.state.is_open:
+            raise InvalidAction(f"办件 {self.number} 尚未办结（{self.state.label}），没有可送达的结果 "
+                                f"(the case is not decided yet)")
+        if self.result in ("withdrawn",):
+            raise InvalidAction(f"办件 {self.number} 已撤件，没有结果可送达 (withdrawn)")
+        if self.data.get("handed_out"):
+            done = self.data["handed_out"]
+            raise InvalidAction(f"办件 {self.number} 的结果已于 {done['at'][:16]} 送达（{done['method']}，"
+                                f"签收人 {done['received_by']}） (already handed out)")
+        if method not in HAND_OUT_METHODS:
+            raise InvalidAction(f"送达方式“{method}”不在可选范围：{'、'.join(HAND_OUT_METHODS)} "
+                                f"(unknown method)", field="method")
+        if not received_by.strip():
+            raise InvalidAction("须写明签收人（申请人本人或其代理人的姓名） (who received it)",
+                                field="received_by")
+        self.data["handed_out"] = {"at": self._now.isoformat(), "method": method,
+                                   "received_by": received_by.strip(), "by": actor,
+                                   "note": note}
+        self.event("result_handed_out", method=method, received_by=received_by.strip(),
+                   result=self.result, note=note)
 
     def withdraw(self: Case, *, now: datetime, actor: str, reason: str = "") -> None:
         """撤件: the applicant withdraws the application."""

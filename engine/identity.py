@@ -117,6 +117,7 @@ class Action(StrEnum):
     ACCEPT_WITH_GAPS = "accept_with_gaps"
     GAPS_MADE_UP = "gaps_made_up"
     WITHDRAW_CASE = "withdraw_case"
+    HAND_OUT = "hand_out"
     CLAIM = "claim"
     COMPLETE = "complete"
     RELEASE = "release"
@@ -232,6 +233,7 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.ACCEPT_WITH_GAPS, "容缺受理", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.GAPS_MADE_UP, "容缺材料接收", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.WITHDRAW_CASE, "撤件", "窗口人员", _role(Role.WINDOW)),
+    Rule(Action.HAND_OUT, "送达结果", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.CLAIM, "认领环节", "本环节岗位的人员", _step_holder),
     Rule(Action.COMPLETE, "办理环节", "本环节岗位的人员", _step_holder),
     Rule(Action.RELEASE, "交回环节", "认领人本人或岗位负责人", _release),

@@ -68,6 +68,8 @@ FIELD_OPTIONS = {
     "kind": "pass --type with one of the grounds listed",
     "measure": "pass --measure with one of the measures listed",
     "request_key": "pass a shorter --request-key",
+    "received_by": "pass --received-by NAME",
+    "method": "pass --method 窗口领取, 邮寄送达 or 电子送达",
 }
 
 

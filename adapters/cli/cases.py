@@ -262,6 +262,24 @@ def case_supplemented(ctx: Ctx, number: str, actor: str, note: str) -> None:
                    f"{_promised(c)}, statutory by {_statutory(c)}")
 
 
+@case.command("hand-out")
+@click.argument("number")
+@click.option("--as", "actor", required=True, help="The window clerk. " + AS_HELP)
+@click.option("--method", type=click.Choice(["窗口领取", "邮寄送达", "电子送达"]), default="窗口领取",
+              show_default=True)
+@click.option("--received-by", required=True, help="Who signed for it (签收人).")
+@click.option("--note", default="", help="E.g. the registered-mail number.")
+@pass_ctx
+def case_hand_out(ctx: Ctx, number: str, actor: str, method: str, received_by: str,
+                  note: str) -> None:
+    """送达: hand the decision (and certificate) to the applicant, with a pick-up record."""
+    from engine.services import cases as svc
+
+    c = svc.hand_out(ctx.env, number, actor=ctx.actor(actor), method=method,
+                     received_by=received_by, note=note, now=ctx.now)
+    click.echo(f"{c.number} 已送达 handed out（{method}，签收人 {received_by}）")
+
+
 @case.command("cancel")
 @click.argument("number")
 @click.option("--as", "actor", required=True, help=AS_HELP)

@@ -355,6 +355,17 @@ def complete_task(env: Env, task_ref: str, *, actor: Actor, data: dict[str, Any]
     return in_step_case(env, task_ref, now, run, actor=actor)
 
 
+def hand_out(env: Env, number: str, *, actor: Actor, method: str, received_by: str,
+             note: str = "", now: datetime | None = None) -> CaseView:
+    """送达: the window hands the result to the applicant (or sends it), with a pick-up record."""
+    def run(case: Case, at: datetime) -> CaseView:
+        allow(actor, Action.HAND_OUT, case)
+        case.hand_out(now=at, actor=actor.login, method=method, received_by=received_by,
+                      note=note)
+        return CaseView.of(case)
+    return in_case(env, number, now, run, actor=actor)
+
+
 def withdraw(env: Env, number: str, *, actor: Actor, reason: str = "",
              now: datetime | None = None) -> CaseView:
     """撤件: the applicant withdraws the application (recorded at the window)."""

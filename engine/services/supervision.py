@@ -136,6 +136,7 @@ def case_record(env: Env, number: str) -> dict[str, Any]:
                  "payload": e.payload, "hash": e.hash} for e in events
             ],
             "gaps": case.data.get("gaps"),
+            "handed_out": case.data.get("handed_out"),
             "applicant_flags": [plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
             "audit_chain": _chain_status(events, case.data.get("audit_head")),
             "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],

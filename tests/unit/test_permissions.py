@@ -180,6 +180,24 @@ def test_only_window_staff_record_a_withdrawal(env: Env) -> None:
     assert cases.withdraw(env, number, actor=CLERK).state == CaseState.WITHDRAWN
 
 
+@covers(Action.HAND_OUT)
+def test_only_window_staff_hand_out_a_result_once_with_who_signed(env: Env) -> None:
+    number = received(env)
+    cases.refuse_acceptance(env, number, actor=CLERK, reason="不属于本机关职权")
+    refused(env, INSPECTOR, lambda: cases.hand_out(
+        env, number, actor=INSPECTOR, method="窗口领取", received_by="张三"), "送达结果")
+    with pytest.raises(InvalidAction, match="签收人"):
+        cases.hand_out(env, number, actor=CLERK, method="窗口领取", received_by=" ")
+    cases.hand_out(env, number, actor=CLERK, method="窗口领取", received_by="张三")
+    handed = case_record(env, number)["handed_out"]
+    assert (handed["method"], handed["received_by"], handed["by"]) == ("窗口领取", "张三", "chuangkou")
+    with pytest.raises(InvalidAction, match="已于"):
+        cases.hand_out(env, number, actor=CLERK, method="邮寄送达", received_by="张三")
+    open_case = accepted(env)
+    with pytest.raises(InvalidAction, match="尚未办结"):
+        cases.hand_out(env, open_case, actor=CLERK, method="窗口领取", received_by="李四")
+
+
 # -- steps: the post that holds them ------------------------------------------------------------
 
 @covers(Action.CLAIM)
