@@ -130,6 +130,9 @@ class Action(StrEnum):
     STOP_CLOCK = "stop_clock"
     RESUME_CLOCK = "resume_clock"
     DECIDE_BREACH = "decide_breach"
+    VIEW_SUPERVISION = "view_supervision"
+    CHECK_DEFINITION = "check_definition"
+    PUBLISH = "publish"
     DEPLOY = "deploy"
     WITHDRAW_POWER = "withdraw_power"
     IMPORT_CALENDAR = "import_calendar"
@@ -251,6 +254,9 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.RESUME_CLOCK, "恢复计时", "当前环节的承办人、窗口人员或监察人员",
          _handler_or(Role.WINDOW, Role.SUPERVISOR)),
     Rule(Action.DECIDE_BREACH, "决定违诺处理", "监察人员（不是被记录人本人）", _decide_breach),
+    Rule(Action.VIEW_SUPERVISION, "查看电子监察", "监察人员", _role(Role.SUPERVISOR)),
+    Rule(Action.CHECK_DEFINITION, "检查和预览流程文件", "流程设计人员", _role(Role.DESIGNER)),
+    Rule(Action.PUBLISH, "导出公开内容", "公开（发布）人员", _role(Role.PUBLISHER)),
     Rule(Action.DEPLOY, "部署事项", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.WITHDRAW_POWER, "撤回事项", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.IMPORT_CALENDAR, "导入节假日安排", "系统管理员", _role(Role.ADMIN)),

@@ -16,36 +16,29 @@ from typing import Any
 
 from engine.catalogue import Power
 from engine.diagram import Diagram, StepStats, extract
-from engine.errors import Forbidden, InvalidAction, NotFound, SunshineError
-from engine.identity import Actor, Role
+from engine.errors import InvalidAction, NotFound, SunshineError
+from engine.identity import Action, Actor
 from engine.lint import Finding, lint_bytes
 from engine.model import Breach, Card, ClockState, Measure
 from engine.read_models import OPEN_STATES, UnitOverview
 from engine.services.catalogue_admin import all_sources, list_powers, power_source
 from engine.services.context import Env
-from engine.services.identity import record_denial
+from engine.services.identity import require
 from engine.services.overview import NEAR_DAYS, near_horizon, overdue_by_unit
 from engine.services.supervision import list_breaches, step_statistics
 from engine.services.views import list_cards
 from engine.xmlsafe import parse_bpmn_bytes
 
-# Who may read each group of pages: (role, the act as a refusal names it, who does it)
-SUPERVISION = (Role.SUPERVISOR, "view_supervision", "查看电子监察", "监察人员")
-DESIGN = (Role.DESIGNER, "check_definition", "检查和部署流程", "流程设计人员")
-PUBLISHING = (Role.PUBLISHER, "publish", "导出公开内容", "公开（发布）人员")
+# Who may read each group of pages: rows of the permission table (engine/identity.py)
+SUPERVISION = Action.VIEW_SUPERVISION
+DESIGN = Action.CHECK_DEFINITION
+PUBLISHING = Action.PUBLISH
 
 
-def require_role(env: Env, actor: Actor, who: tuple[Role, str, str, str], *, target: str = "",
+def require_role(env: Env, actor: Actor, action: Action, *, target: str = "",
                  now: datetime | None = None) -> None:
-    """Refuse (recorded, 权限不足) anyone without the role these pages are for."""
-    role, action, label, people = who
-    if actor.has(role) and not actor.system:
-        return
-    err = Forbidden(f"权限不足：{label}须由{people}进行；{actor.label}不是{people} "
-                    f"(permission denied: {action})", action=action, target=target[:100],
-                    login=actor.login)
-    record_denial(env, err, env.now(now))
-    raise err
+    """The permission table's answer for these pages (a refusal is recorded, 权限不足)."""
+    require(env, actor, action, target=target[:100], now=now)
 
 
 # -- 电子监察 ---------------------------------------------------------------------------------

@@ -387,6 +387,19 @@ def test_only_designers_deploy_and_withdraw_and_a_withdrawal_says_who_and_why(en
         received(env)
 
 
+@covers(Action.VIEW_SUPERVISION, Action.CHECK_DEFINITION, Action.PUBLISH)
+def test_supervision_design_and_publishing_pages_are_for_their_roles(env: Env) -> None:
+    from engine.services import web_views
+
+    refused(env, HEAD, lambda: web_views.supervision_page(env, HEAD), "查看电子监察", "监察人员")
+    assert web_views.supervision_page(env, SUPERVISOR) is not None
+    refused(env, CLERK, lambda: web_views.designer_catalogue(env, CLERK), "流程设计人员")
+    assert web_views.designer_catalogue(env, DESIGNER)
+    publisher = actor("gongkai", Role.PUBLISHER, unit="县政务服务中心")
+    refused(env, DESIGNER, lambda: web_views.publication(env, DESIGNER), "公开")
+    assert web_views.publication(env, publisher)
+
+
 @covers(Action.IMPORT_CALENDAR)
 def test_only_an_administrator_imports_the_calendar(env: Env) -> None:
     schedule = env.calendar().schedule(2026)
