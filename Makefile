@@ -34,7 +34,7 @@ run: setup
 	$(SUNSHINE) --db $(DB) deploy processes/*.bpmn --as sheji
 	$(SUNSHINE) --db $(DB) user import demo/staff.json --as admin
 	SUNSHINE_MODE=demo $(SUNSHINE) --db $(DB) demo
-	$(SUNSHINE) --db $(DB) publish site site
+	$(SUNSHINE) --db $(DB) publish site site --as gongkai
 	@echo ""
 	@echo "阳光审批 on $(DB): open http://127.0.0.1:8000/ and sign in as a demo user, password sunshine-demo"
 	@echo "  window clerk chuangkou, handlers scjg06 (现场核查岗) / scjg05 (审核岗), approver scjg03,"

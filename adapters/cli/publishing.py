@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from adapters.cli.common import Ctx, cli, pass_ctx
+from adapters.cli.common import AS_HELP, Ctx, cli, pass_ctx
 
 # Drawing (graphviz), publishing (ReportLab for the cards) and the engine are imported inside
 # the verbs, so that they load only when one of these verbs runs (see common.py).
@@ -50,39 +50,42 @@ def publish() -> None:
 
 @publish.command("site")
 @click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--as", "actor", required=True, help="The publisher (公开人员). " + AS_HELP)
 @pass_ctx
-def publish_site(ctx: Ctx, outdir: str) -> None:
+def publish_site(ctx: Ctx, outdir: str, actor: str) -> None:
     """Write the public catalogue (职权目录) as a static site that opens offline."""
     from adapters.publish.site import write_site
-    from engine.services.catalogue_admin import all_sources
+    from engine.services.catalogue_admin import publication
 
-    index = write_site(all_sources(ctx.env), outdir)
+    index = write_site(publication(ctx.env, ctx.actor(actor)), outdir)
     click.echo(f"wrote {index}")
 
 
 @publish.command("card")
 @click.argument("code")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--as", "actor", required=True, help="The publisher (公开人员). " + AS_HELP)
 @pass_ctx
-def publish_card(ctx: Ctx, code: str, output: str) -> None:
+def publish_card(ctx: Ctx, code: str, output: str, actor: str) -> None:
     """Write the A4 one-page card (办事明白卡) of a public power as PDF."""
     from adapters.publish.card import write_card
-    from engine.services.catalogue_admin import power_source
+    from engine.services.catalogue_admin import publication
 
-    power, xml = power_source(ctx.env, code)
+    [(power, xml)] = publication(ctx.env, ctx.actor(actor), code)
     write_card(power, xml, output)
     click.echo(f"wrote {output}")
 
 
 @publish.command("all")
 @click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--as", "actor", required=True, help="The publisher (公开人员). " + AS_HELP)
 @pass_ctx
-def publish_all(ctx: Ctx, outdir: str) -> None:
+def publish_all(ctx: Ctx, outdir: str, actor: str) -> None:
     """Export every public power: flowchart (SVG + PNG), guide page and card."""
     from adapters.publish.export import export_all
-    from engine.services.catalogue_admin import all_sources
+    from engine.services.catalogue_admin import publication
 
-    sources = all_sources(ctx.env)
+    sources = publication(ctx.env, ctx.actor(actor))
     with click.progressbar(length=len(sources), label="publishing", show_pos=True,
                            file=click.get_text_stream("stderr")) as bar:
         result = export_all(sources, outdir, progress=lambda i, n, code: bar.update(1))
@@ -92,11 +95,12 @@ def publish_all(ctx: Ctx, outdir: str) -> None:
 @publish.command("filing")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help=".html, .csv or .md")
+@click.option("--as", "actor", required=True, help="The publisher (公开人员). " + AS_HELP)
 @pass_ctx
-def publish_filing(ctx: Ctx, output: str) -> None:
+def publish_filing(ctx: Ctx, output: str, actor: str) -> None:
     """List the non-public powers (备案) with reasons and legal basis, for the supervising office."""
     from adapters.publish.filing import write_filing
-    from engine.services.catalogue_admin import all_sources
+    from engine.services.catalogue_admin import publication
 
-    write_filing(all_sources(ctx.env), output)
+    write_filing(publication(ctx.env, ctx.actor(actor)), output)
     click.echo(f"wrote {output}")

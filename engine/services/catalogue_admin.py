@@ -158,3 +158,13 @@ def all_sources(env: Env) -> list[tuple[Power, bytes]]:
     with env.uow() as uow:
         return [(Power.from_dict(r.power), uow.definitions.xml(r.id))
                 for r in uow.definitions.current() if r.status == "active"]
+
+
+def publication(env: Env, actor: Actor, code: str | None = None) -> list[tuple[Power, bytes]]:
+    """What a publisher exports: the powers in service with their BPMN (the public outputs drop
+    the non-public ones themselves; the filing list keeps only those); one power with
+    ``code``. A publisher's act."""
+    require(env, actor, Action.PUBLISH, target=code or "", now=None)
+    if code is not None:
+        return [power_source(env, code)]
+    return all_sources(env)

@@ -21,7 +21,8 @@ from engine.identity import Action, Actor
 from engine.lint import Finding, lint_bytes
 from engine.model import Breach, Card, ClockState, Measure
 from engine.read_models import OPEN_STATES, UnitOverview
-from engine.services.catalogue_admin import all_sources, list_powers, power_source
+from engine.services.catalogue_admin import list_powers, power_source
+from engine.services.catalogue_admin import publication as _sources
 from engine.services.context import Env
 from engine.services.identity import require
 from engine.services.overview import NEAR_DAYS, near_horizon, overdue_by_unit
@@ -273,12 +274,8 @@ def check_upload(env: Env, actor: Actor, file: str, data: bytes) -> UploadCheck:
 
 
 def publication(env: Env, actor: Actor, code: str | None = None) -> list[tuple[Power, bytes]]:
-    """The deployed powers in service with their BPMN, for the public outputs (the
-    publishers' functions drop the non-public ones themselves); one power with ``code``."""
-    require_role(env, actor, PUBLISHING, target=code or "")
-    if code is not None:
-        return [power_source(env, code)]
-    return all_sources(env)
+    """The publisher's sources (engine/services/catalogue_admin.py ``publication``)."""
+    return _sources(env, actor, code)
 
 
 __all__ = ["CaseLine", "CasesBehind", "LiveChart", "StepFigure", "SupervisionPage",

@@ -106,6 +106,11 @@ def migrated(sqlite_url: str, clock: object) -> tuple[str, str]:
     upgrade_database(env.engine)  # type: ignore[attr-defined]
     deploy(env, sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")), actor=A("designer"))
     number = svc.start_case(env, FOOD, person("张三"), actor=A(CLERK)).number
+    from engine.services.identity import add_user
+
+    add_user(env, by=None, login="admin", name="管理员", unit="县政务服务中心", roles=["admin"])
+    add_user(env, by=A("admin"), login="gongkai", name="公开员", unit="县政务服务中心",
+             roles=["publisher"])
     env.engine.dispose()  # type: ignore[attr-defined]
     return sqlite_url, number
 
@@ -115,7 +120,8 @@ def test_database_verbs_import_neither_alembic_nor_reportlab(migrated: tuple[str
     url, number = migrated
     on_db = ["--db", url, "--now", NOW]
     runs = [on_db + ["powers", "list"], on_db + ["case", "show", number],
-            on_db + ["case", "list"], on_db + ["publish", "filing", "-o", str(tmp_path / "f.csv")]]
+            on_db + ["case", "list"], on_db + ["publish", "filing", "-o", str(tmp_path / "f.csv"),
+                                               "--as", "gongkai"]]
     report = probe(runs, NOT_FOR_DB_VERBS + ("sqlalchemy",), tmp_path)
     assert [r["code"] for r in report] == [0, 0, 0, 0]
     assert "sqlalchemy" in report[0]["loaded"]  # the probe sees imports: it did reach the database
