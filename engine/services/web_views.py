@@ -103,7 +103,7 @@ class LiveChart:
 def live_flowchart(env: Env, actor: Actor, code: str, *,
                    now: datetime | None = None) -> LiveChart:
     """A power's flowchart with, per step, the cases waiting now and how many are overdue
-    (what `sunshine flowchart CODE --live` draws)."""
+    (the supervisors' live flowchart, as the CLI draws it)."""
     require_role(env, actor, SUPERVISION, target=code, now=now)
     at = env.now(now)
     power, xml = power_source(env, code)
