@@ -205,7 +205,7 @@ class SqlStepRepository(_Repo):
         row = self.conn.execute(sa.select(t.steps).where(t.steps.c.id == ref)).first()
         if row is None and len(ref) >= 6:
             rows = self.conn.execute(sa.select(t.steps).where(
-                t.steps.c.id.like(ref.replace("%", "") + "%")).limit(2)).all()
+                t.steps.c.id.startswith(ref, autoescape=True)).limit(2)).all()
             if len(rows) > 1:
                 raise NotFound(f"task {ref} is ambiguous; give more characters of its id")
             row = rows[0] if rows else None
