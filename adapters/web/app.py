@@ -76,14 +76,15 @@ def create_app(env: Env) -> FastAPI:
         routes_public,
         routes_supervision,
         routes_tasks,
+        routes_window,
     )
 
     app = FastAPI(title="阳光审批 Sunshine", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.env = serialized(env)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_tasks, routes_cases, routes_public, routes_admin,
-                   routes_catalogue, routes_supervision, routes_designer, api):
+    for module in (routes_auth, routes_tasks, routes_cases, routes_window, routes_public,
+                   routes_admin, routes_catalogue, routes_supervision, routes_designer, api):
         app.include_router(module.router)
 
     @app.exception_handler(SunshineError)

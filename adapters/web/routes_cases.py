@@ -1,29 +1,29 @@
-"""The window (窗口) and the case file (案卷): registering an application, 受理 / 不予受理 /
-一次性告知 on the case page, the case's whole record, and its receipt to print."""
+"""The case file (案卷): the case's whole record with the window's 受理 / 一次性告知 / 不予受理
+while it waits for acceptance (the checklist's rows not marked 已收 are the notice's items), and
+its receipt to print. Registering (收件) and the window's other buttons: routes_window.py."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from adapters.web.deps import acting, env_of, lines, read_form, signed_in, text
+from adapters.web.deps import acting, env_of, read_form, signed_in, text
+from adapters.web.errors import WebError
 from adapters.web.render import render
+from adapters.web.routes_window import back_to_case, checklist, set_case_form, supplement_items
 from adapters.web.sessions import Signed
-from engine.applicants import CERTIFICATE_TYPES, Applicant
-from engine.services import cases
-from engine.services.catalogue_admin import list_powers
+from engine.services import cases, window_views
 from engine.services.notices import receipt_document
-from engine.services.supervision import case_record
+from engine.services.window_views import CORRECT, MATERIAL_STATES, MISSING
 
 router = APIRouter(include_in_schema=False)
 
 
 def _back(number: str, message: str) -> Response:
-    return RedirectResponse(f"/cases/{quote(number)}?done=" + quote(message), status_code=303)
+    return back_to_case(number, message)
 
 
 # -- the case file ----------------------------------------------------------------------------
@@ -32,21 +32,21 @@ def _back(number: str, message: str) -> Response:
 @router.get("/cases/{number}")
 def case_file(request: Request, number: str, done: str = "",
               signed: Signed = Depends(signed_in)) -> Response:
-    record = case_record(env_of(request), number)
-    return render(request, "case.html", {"case": record, "notice": done or None,
-                                         "tab": request.query_params.get("tab", "")})
-
-
-def _case_form(request: Request, number: str, **extra: Any) -> None:
-    """On a refusal, the case page comes back with the message beside the form that failed."""
-    request.state.form = ("case.html", lambda: {"case": case_record(env_of(request), number),
-                                                "tab": "", **extra})
+    page = window_views.case_page(env_of(request), number)
+    return render(request, "case.html", {"case": page.case, "page": page, "notice": done or None,
+                                         "tab": request.query_params.get("tab", ""),
+                                         "states": MATERIAL_STATES})
 
 
 @router.post("/cases/{number}/accept")
 def accept(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
            signed: Signed = Depends(acting)) -> Response:
-    _case_form(request, number, failed="accept")
+    set_case_form(request, number, "accept")
+    missing = [name for name, state in checklist(form) if state in (MISSING, CORRECT)]
+    if missing:  # the clerk's own checklist says something is missing: not 受理 as it stands
+        raise WebError(f"材料未收齐：{'、'.join(missing)}。请一次性告知补正；只缺可容缺的材料时，可在申请人"
+                       f"签署承诺书后容缺受理 (materials are missing)", status=409,
+                       code="invalid_action", field="materials")
     view = cases.accept(env_of(request), number, actor=signed.actor, note=text(form, "note"))
     return _back(view.number, f"已受理，承诺办结日期 {view.promised_day or '—'}")
 
@@ -54,7 +54,7 @@ def accept(request: Request, number: str, form: dict[str, Any] = Depends(read_fo
 @router.post("/cases/{number}/refuse")
 def refuse(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
            signed: Signed = Depends(acting)) -> Response:
-    _case_form(request, number, failed="refuse")
+    set_case_form(request, number, "refuse")
     view = cases.refuse_acceptance(env_of(request), number, actor=signed.actor,
                                    reason=text(form, "reason"))
     return _back(view.number, "已作出不予受理决定，请打印不予受理通知书")
@@ -63,9 +63,10 @@ def refuse(request: Request, number: str, form: dict[str, Any] = Depends(read_fo
 @router.post("/cases/{number}/supplement")
 def supplement(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
                signed: Signed = Depends(acting)) -> Response:
-    _case_form(request, number, failed="supplement")
+    """一次性告知: the checklist's rows not marked 已收, and anything written below them."""
+    set_case_form(request, number, "supplement")
     view = cases.request_supplement(env_of(request), number, actor=signed.actor,
-                                    items=lines(form, "items"),
+                                    items=supplement_items(form),
                                     why_not_in_first_notice=text(form, "why"))
     return _back(view.number, "已一次性告知补正，请打印补正告知书")
 
@@ -80,33 +81,3 @@ def receipt(request: Request, number: str, signed: Signed = Depends(signed_in)) 
             f"{quote(document.case_number)}&code={quote(document.query_code)}")
     qr = segno.make(link, error="m").svg_inline(scale=3, omitsize=False)
     return render(request, "receipt.html", {"doc": document, "qr": qr, "link": link})
-
-
-# -- the window: registering an application (收件) -------------------------------------------
-
-
-def _window_context(request: Request, values: dict[str, Any]) -> dict[str, Any]:
-    powers = list_powers(env_of(request), include_withdrawn=False)
-    return {"powers": powers, "types": CERTIFICATE_TYPES, "values": values,
-            "request_key": values.get("request_key") or secrets.token_hex(12)}
-
-
-@router.get("/window")
-def window(request: Request, signed: Signed = Depends(signed_in)) -> Response:
-    return render(request, "window.html", _window_context(request, {}))
-
-
-@router.post("/window")
-def register(request: Request, form: dict[str, Any] = Depends(read_form),
-             signed: Signed = Depends(acting)) -> Response:
-    request.state.form = ("window.html", lambda: _window_context(request, form))
-    applicant = Applicant(text(form, "applicant"), text(form, "id_type"), text(form, "id_number"),
-                          phone=text(form, "phone"), email=text(form, "email"),
-                          address=text(form, "address"))
-    view = cases.start_case(env_of(request), text(form, "power"), applicant,
-                            actor=signed.actor, channel=text(form, "channel", "window"),
-                            received_on=text(form, "received_on") or None,
-                            request_key=text(form, "request_key") or None)
-    message = (f"已收件，办件编号 {view.number}，查询码 {view.query_code}" if not view.existing else
-               f"此申请已登记过（同一请求），办件编号 {view.number}")
-    return _back(view.number, message)

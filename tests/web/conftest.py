@@ -103,3 +103,56 @@ def login(client: Any, who: str, password: str = PASSWORD) -> Any:
 
 def csrf_of(html: str) -> str:
     return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+# -- more powers and their staff (the window workbench, the task list, the journeys) -----------
+
+ROAD = "XK-DLWJ-001"  # 城市道路挖掘占用审批: 受理 → 现场勘查 → 市政设施审查 ‖ 交通安全意见 → 审批决定 → 制证发证
+ZJJ = "县住房和城乡建设局"
+JJDD = "县公安局交警大队"
+
+# login → (name, unit, roles, posts, leads): the road permit's posts, each held in its unit; the
+# municipal review post has a leader (股长) and a second holder, for 交回 and 转办
+ROAD_STAFF: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "shizheng": ("刘市政", ZJJ, ("handler",), ("市政设施审查岗",), ()),
+    "shizheng2": ("何市政", ZJJ, ("handler",), ("市政设施审查岗",), ()),
+    "guzhang": ("郑股长", ZJJ, ("handler",), ("市政设施审查岗",), ("市政设施审查岗",)),
+    "jiaojing": ("马交警", JJDD, ("handler",), ("交通安全审查岗",), ()),
+    "fenguan": ("黄分管", ZJJ, ("approver",), ("审批岗",), ()),
+    "zhizheng": ("林制证", ZJJ, ("handler",), ("制证发证岗",), ()),
+}
+
+
+@pytest.fixture(scope="session")
+def _road_template_db(_template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The installation above with the road excavation permit deployed and its staff."""
+    import shutil
+
+    from engine.identity import Actor, Role
+    from engine.services.catalogue_admin import deploy
+    from engine.services.identity import add_user, resolve
+
+    path = tmp_path_factory.mktemp("web-road-template") / "web.db"
+    shutil.copyfile(_template_db, path)
+    env = make_env(f"sqlite:///{path}", MovableClock(_start()))
+    designer = Actor(login="sheji", name="sheji", unit=CENTRE, roles=frozenset({Role.DESIGNER}))
+    deploy(env, [str(PROCESSES / "road_excavation_permit.bpmn")], actor=designer)
+    admin = resolve(env, "admin")
+    for login_name, (name, unit, roles, posts, leads) in ROAD_STAFF.items():
+        add_user(env, by=admin, login=login_name, name=name, unit=unit, roles=roles, posts=posts,
+                 leads=leads, password=PASSWORD)
+    env.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def road_site(_road_template_db: Path, tmp_path: Path) -> Site:
+    """A test installation with the food licence and the road permit deployed (use it as the
+    module's ``site``: ``@pytest.fixture def site(road_site): return road_site``)."""
+    import shutil
+
+    path = tmp_path / "web.db"
+    shutil.copyfile(_road_template_db, path)
+    clock = MovableClock(_start())
+    url = f"sqlite:///{path}"
+    return Site(env=make_env(url, clock), clock=clock, url=url)
