@@ -71,9 +71,10 @@ def reassign(request: Request, task_id: str, form: dict[str, Any] = Depends(read
     """转办: the post's leader hands the step to another holder of the post."""
     view = _view_of(form)
     request.state.form = ("tasks.html", lambda: _list_context(request, signed, view))
-    step = window_views.reassign_step(env_of(request), task_id, text(form, "to"),
-                                      actor=signed.actor, reason=text(form, "reason"))
-    return _to_list(view, f"已将 {step.case_number} {step.name} 转办给 {step.assignee}")
+    handed = window_views.reassign_step(env_of(request), task_id, text(form, "to"),
+                                        actor=signed.actor, reason=text(form, "reason"))
+    step = handed.step
+    return _to_list(view, f"已将 {step.case_number} {step.name} 转办给 {handed.to_name}")
 
 
 def _form_context(form: Any, values: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from engine.identity import Actor
 from engine.model import StepRecord
 from engine.services.catalogue_admin import list_powers
 from engine.services.context import Env
-from engine.services.views import CaseSummary, TaskView, list_cases, work_list
+from engine.services.views import CaseSummary, StepView, TaskView, list_cases, work_list
 
 # A material on the checklist is received (已收), missing (缺) or handed in but to be corrected
 # (需补正); a row the clerk left unmarked has not been checked.
@@ -30,7 +30,7 @@ RECEIVED, MISSING, CORRECT = "received", "missing", "correct"
 MATERIAL_STATES = {RECEIVED: "已收", MISSING: "缺", CORRECT: "需补正"}
 
 __all__ = ["CORRECT", "HAND_OUT_METHODS", "MATERIAL_STATES", "MISSING", "RECEIVED", "CasePage",
-           "ChecklistRow", "QueueLine", "QueuePage", "TaskPage", "TaskRow", "WindowPage",
+           "ChecklistRow", "Handed", "QueueLine", "QueuePage", "TaskPage", "TaskRow", "WindowPage",
            "application_data", "case_page", "find_powers", "power_guide", "reassign_step",
            "task_page", "window_page", "window_queue"]
 
@@ -336,8 +336,16 @@ def task_page(env: Env, actor: Actor, view: str = "all") -> TaskPage:
                     counts=counts, views=TASK_VIEWS)
 
 
+@dataclass(frozen=True)
+class Handed:
+    """A step handed on (转办): the step as it is now, and the name of whom it went to."""
+
+    step: StepView
+    to_name: str
+
+
 def reassign_step(env: Env, task_ref: str, to: str, *, actor: Actor, reason: str,
-                  now: datetime | None = None) -> Any:
+                  now: datetime | None = None) -> Handed:
     """转办: the post's leader hands a step to another holder of the post, named by login."""
     from engine.services.cases import reassign
     from engine.services.identity import resolve
@@ -348,4 +356,5 @@ def reassign_step(env: Env, task_ref: str, to: str, *, actor: Actor, reason: str
         target = resolve(env, to)
     except NotFound:
         raise NotFound(f"没有用户“{to}” (no such user)", field="to") from None
-    return reassign(env, task_ref, target, actor=actor, reason=reason, now=now)
+    return Handed(reassign(env, task_ref, target, actor=actor, reason=reason, now=now),
+                  target.name)
