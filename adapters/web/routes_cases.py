@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from adapters.web.deps import acting, env_of, read_form, signed_in, text
-from adapters.web.errors import WebError
 from adapters.web.render import render
 from adapters.web.routes_window import back_to_case, checklist, set_case_form, supplement_items
 from adapters.web.sessions import Signed
@@ -43,11 +42,8 @@ def accept(request: Request, number: str, form: dict[str, Any] = Depends(read_fo
            signed: Signed = Depends(acting)) -> Response:
     set_case_form(request, number, "accept")
     missing = [name for name, state in checklist(form) if state in (MISSING, CORRECT)]
-    if missing:  # the clerk's own checklist says something is missing: not 受理 as it stands
-        raise WebError(f"材料未收齐：{'、'.join(missing)}。请一次性告知补正；只缺可容缺的材料时，可在申请人"
-                       f"签署承诺书后容缺受理 (materials are missing)", status=409,
-                       code="invalid_action", field="materials")
-    view = cases.accept(env_of(request), number, actor=signed.actor, note=text(form, "note"))
+    view = cases.accept(env_of(request), number, actor=signed.actor, note=text(form, "note"),
+                        missing=missing)
     return _back(view.number, f"已受理，承诺办结日期 {view.promised_day or '—'}")
 
 

@@ -239,10 +239,17 @@ def _start_of_day(env: Env, day: str) -> datetime:
 
 
 def accept(env: Env, number: str, *, actor: Actor, note: str = "",
-           data: dict[str, Any] | None = None, now: datetime | None = None) -> CaseView:
-    """受理, with any form data the window records (e.g. commitment=true under 告知承诺制)."""
+           data: dict[str, Any] | None = None, missing: list[str] | tuple[str, ...] = (),
+           now: datetime | None = None) -> CaseView:
+    """受理, with any form data the window records (e.g. commitment=true under 告知承诺制).
+    ``missing``: materials the clerk's checklist marks as not received or to be corrected —
+    then it is not 受理 as it stands, but 一次性告知 (or 容缺受理 for non-key materials)."""
     def run(case: Case, at: datetime) -> CaseView:
         allow(actor, Action.ACCEPT, case)
+        if missing:
+            raise InvalidAction(f"材料未收齐：{'、'.join(missing)}。请一次性告知补正；只缺可容缺的材料时，"
+                                f"可在申请人签署承诺书后容缺受理 (materials are missing)",
+                                field="materials")
         case.accept(now=at, actor=actor.login, note=note, data=data)
         return CaseView.of(case)
     return in_case(env, number, now, run, actor=actor)

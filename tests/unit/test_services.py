@@ -485,3 +485,12 @@ def test_a_script_that_stores_a_set_is_refused_as_the_process_s_fault_and_nothin
                             data={"decision": "approve", "fee_divisor": 4})
     assert _snapshot(env) == before
     assert [s.name for s in open_steps(env, case.number)] == ["审批决定"]
+
+
+def test_a_case_is_not_accepted_while_the_clerk_s_checklist_lists_missing_materials(
+        env: Env) -> None:
+    case = started(env)
+    with pytest.raises(InvalidAction, match="材料未收齐：从业人员健康证明") as caught:
+        cases.accept(env, case.number, actor=A("李窗口"), missing=["从业人员健康证明"])
+    assert caught.value.field == "materials"
+    assert cases.case_view(env, case.number).state == CaseState.RECEIVED  # nothing changed
