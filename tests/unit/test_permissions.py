@@ -449,3 +449,20 @@ def test_every_event_records_the_user_s_name_and_when_it_was_written(env: Env) -
     assert accepted_event["actor"] == "chuangkou"
     assert accepted_event["payload"]["actor_name"] == "chuangkou"
     assert accepted_event["payload"]["written_at"]  # the wall clock (here the test's clock)
+
+
+def test_a_production_installation_acts_at_the_present_and_refuses_any_other_time(
+        env: Env, clock: FakeClock) -> None:
+    import dataclasses
+    from datetime import timedelta
+
+    from engine.errors import ConfigError
+    from engine.services import web_views
+
+    production = dataclasses.replace(env, time_travel=False)
+    # a page computes the present once and passes it to the reads it calls: that is no travel
+    assert web_views.supervision_page(production, SUPERVISOR) is not None
+    with pytest.raises(ConfigError, match="SUNSHINE_MODE"):
+        cases.start_case(production, FOOD, person("张三"), actor=CLERK,
+                         now=clock.now() - timedelta(days=3))
+    assert received(production)  # at the present
