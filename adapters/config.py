@@ -56,7 +56,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
     sync = env.get("SUNSHINE_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
     if sync not in ("NORMAL", "FULL"):
         raise ConfigError("SUNSHINE_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
-    mode = env.get("SUNSHINE_MODE", "production").strip().lower()
+    mode = env.get("SUNSHINE_MODE", "").strip().lower() or "production"
     if mode not in MODES:
         raise ConfigError(f"SUNSHINE_MODE={mode!r} is not one of: {', '.join(MODES)}")
     return Settings(
