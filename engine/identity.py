@@ -12,6 +12,7 @@ may do only what the law does by itself (deemed approval, cards, breaches).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,11 +102,15 @@ def _in(held: frozenset[str], own_unit: str, post: str | None, unit: str | None)
 
 
 def _same_unit(mine: str, theirs: str | None) -> bool:
-    """A step's unit is the lane's department or the power's unit; a joint power's unit text
-    names several (县水利局（初审）/ 市水利局（决定）): holding a post in any of them counts."""
+    """A step's unit is the lane's department or the power's unit. A joint power's unit text
+    names several (县水利局（初审）/ 市水利局（决定）): holding a post in any of them counts.
+    Units are compared whole, as the powers name them (县市场监督管理局 is not 市场监督管理局)."""
     if not theirs:
         return True
-    return bool(mine) and mine in theirs
+    if not mine:
+        return False
+    parts = {re.sub(r"（[^）]*）|\([^)]*\)", "", part).strip() for part in theirs.split("/")}
+    return mine == theirs or mine in parts
 
 
 class Action(StrEnum):
