@@ -116,6 +116,14 @@ def test_every_action_has_exactly_one_rule_naming_who_may() -> None:
     assert all(rule.who and rule.label for rule in RULES.values())
 
 
+def test_a_joint_power_s_posts_belong_to_each_of_its_units() -> None:
+    joint = "县水利局（初审）/ 市水利局（决定）"
+    county = actor("slj01", Role.HANDLER, posts=("县水利局初审岗",), unit="县水利局")
+    assert county.holds("县水利局初审岗", joint)
+    assert not actor("x", Role.HANDLER, posts=("县水利局初审岗",), unit="水利局").holds(
+        "县水利局初审岗", joint)
+
+
 def test_the_system_actor_may_do_nothing_through_the_table() -> None:
     from engine.identity import SYSTEM
 
@@ -207,6 +215,8 @@ def test_a_step_is_claimed_only_by_a_holder_of_its_post_in_its_unit(env: Env) ->
     refused(env, CLERK, lambda: cases.claim(env, task, actor=CLERK), "认领环节")
     refused(env, ELSEWHERE, lambda: cases.claim(env, task, actor=ELSEWHERE),
             "县市场监督管理局", "现场核查岗")
+    partial = actor("shi_hecha", Role.HANDLER, posts=("现场核查岗",), unit="市场监督管理局")
+    refused(env, partial, lambda: cases.claim(env, task, actor=partial), "现场核查岗")  # whole names
     assert cases.claim(env, task, actor=INSPECTOR).assignee == "hecha"
 
 
