@@ -175,23 +175,25 @@ def work_list(env: Env, actor: Actor, *, limit: int = 500) -> list[TaskView]:
     with env.uow() as uow:
         rows = uow.steps.list(posts_or_claimant=(posts, actor.login), by_due=True, limit=limit)
         units = {code: step_unit_of(uow, code) for code in {s.power_code for s in rows}}
-    out = []
-    for s in rows:
-        if s.assignee != actor.login and (
-                s.assignee or not actor.holds(s.post, s.department or units[s.power_code])):
-            continue  # another unit's post of the same name, or claimed by someone else
-        left, mark = None, None
-        if s.due_day is not None:
-            day = timedelta(days=1)
-            if s.due_day >= today:
-                left = cal.working_days_between(today, s.due_day + day)
-                mark = "yellow" if s.due_day == today else None
-            else:
-                left = -cal.working_days_between(s.due_day + day, today + day)
-                mark = "red"
-        out.append(TaskView(s.id, s.case_number, s.power_code, s.name, s.post, s.assignee,
-                            s.ready_at, s.due_day, left, mark))
-    return out
+    return [task_line(cal, s, today) for s in rows
+            if s.assignee == actor.login or (  # else: another unit's post of the same name,
+                not s.assignee and actor.holds(s.post, s.department or units[s.power_code]))]
+
+
+def task_line(cal: Any, s: StepRecord, today: date) -> TaskView:
+    """A waiting step as a task list shows it: working days left (today and the last day
+    included; negative when overdue) and its red/yellow mark."""
+    left, mark = None, None
+    if s.due_day is not None:
+        day = timedelta(days=1)
+        if s.due_day >= today:
+            left = cal.working_days_between(today, s.due_day + day)
+            mark = "yellow" if s.due_day == today else None
+        else:
+            left = -cal.working_days_between(s.due_day + day, today + day)
+            mark = "red"
+    return TaskView(s.id, s.case_number, s.power_code, s.name, s.post, s.assignee, s.ready_at,
+                    s.due_day, left, mark)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ a load of every case: a case is loaded only when a queue line needs what only th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from engine.applicants import check_certificate, mask_number
@@ -22,7 +22,14 @@ from engine.identity import Actor
 from engine.model import StepRecord
 from engine.services.catalogue_admin import list_powers
 from engine.services.context import Env
-from engine.services.views import CaseSummary, StepView, TaskView, list_cases, work_list
+from engine.services.views import (
+    CaseSummary,
+    StepView,
+    TaskView,
+    list_cases,
+    task_line,
+    work_list,
+)
 
 # A material on the checklist is received (已收), missing (缺) or handed in but to be corrected
 # (需补正); a row the clerk left unmarked has not been checked.
@@ -274,18 +281,7 @@ def _row(t: TaskView, **extra: Any) -> TaskRow:
 
 def _line(env: Env, s: StepRecord, today: date) -> TaskView:
     """A step of a post one leads, claimed by someone else, as the task list shows a line."""
-    cal = env.calendar()
-    left, mark = None, None
-    if s.due_day is not None:
-        day = timedelta(days=1)
-        if s.due_day >= today:
-            left = cal.working_days_between(today, s.due_day + day)
-            mark = "yellow" if s.due_day == today else None
-        else:
-            left = -cal.working_days_between(s.due_day + day, today + day)
-            mark = "red"
-    return TaskView(s.id, s.case_number, s.power_code, s.name, s.post, s.assignee, s.ready_at,
-                    s.due_day, left, mark)
+    return task_line(env.calendar(), s, today)
 
 
 def _matches(view: str, row: TaskRow, login: str) -> bool:
