@@ -1,5 +1,6 @@
-"""Pages: the Jinja2 environment (templates/, Chinese source strings), its filters, and
-``render`` — every page is rendered here with the signed-in person and their CSRF token."""
+"""Pages: the Jinja2 environment (templates/, Chinese source strings, translated by Babel's
+catalogue through ``jinja2.ext.i18n``, see i18n.py), its filters, and ``render`` — every page
+is rendered here with the signed-in person, their CSRF token and the request's language."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+
+from adapters.web import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HTMX = "htmx-2.0.11.min.js"
@@ -65,7 +68,9 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
+                             lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line of text
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(MARKS=MARKS, CHANNELS=CHANNELS, STEP_STATUS=STEP_STATUS, CLOCK=CLOCK,
                        EVENT_KINDS=EVENT_KINDS, HTMX=HTMX)
     return env
@@ -76,12 +81,21 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     from adapters.web.sessions import keep_login_token
 
     tz = _tz(request)
+    lang = i18n.choose(request)
+    other, other_label = i18n.SWITCH[lang]
     signed = getattr(request.state, "signed", None) or None
     values = {"request": request, "signed": signed, "user": signed.actor if signed else None,
               "csrf": signed.csrf if signed else "", "error": None, "notice": None,
               "local": lambda v: local_time(v, tz), "htmx": request.headers.get("HX-Request") == "true",
+              "lang": lang, "html_lang": i18n.HTML_LANG[lang],
+              "lang_switch": (i18n.switch_url(request, other), other_label, i18n.HTML_LANG[other]),
               **(context or {})}
-    html = environment().get_template(name).render(values)
+    token = i18n.use(lang)
+    try:
+        html = environment().get_template(name).render(values)
+    finally:
+        i18n.done(token)
     response = HTMLResponse(html, status_code=status, headers=headers)
+    i18n.remember(request, response)
     keep_login_token(request, response)
     return response
