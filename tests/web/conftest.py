@@ -5,6 +5,9 @@ the application over it."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,3 +159,58 @@ def road_site(_road_template_db: Path, tmp_path: Path) -> Site:
     clock = MovableClock(_start())
     url = f"sqlite:///{path}"
     return Site(env=make_env(url, clock), clock=clock, url=url)
+
+
+# -- a real browser (Debian's chromium) on the application served by uvicorn ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def server(app: Any) -> Iterator[str]:
+    """The application served by uvicorn on a free port, in a thread of the test process."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if srv.started:
+            break
+        time.sleep(0.01)
+    assert srv.started, "uvicorn did not start"
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium, driven by Playwright. Missing, it FAILS the test (the setup installs
+    it with apt-get): a browser test is never silently skipped."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/ensure-system-deps.sh (apt-get install chromium)")
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+def sign_in(page: Any, base: str, login: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_url(f"{base}/")

@@ -22,10 +22,7 @@ import pytest
 
 from engine.services import cases, identity
 from tests.staff import id_number, person
-from tests.web.conftest import ROAD, Site
-
-# The browser fixtures of the first journey (uvicorn in a thread, Debian's chromium)
-from tests.web.test_web_browser import CHROMIUM, browser, server, shots, sign_in  # noqa: F401
+from tests.web.conftest import ROAD, Site, sign_in
 
 APPLICANT = "陈建国"
 PHONE = "13900002222"
@@ -77,7 +74,7 @@ class Journey:
 
 
 def test_a_road_permit_from_the_window_through_two_posts_in_parallel_to_its_hand_out(
-        site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        site: Site, server: str, browser: Any, shots: Path) -> None:
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = ctx.new_page()
     errors: list[str] = []
@@ -207,7 +204,7 @@ def test_a_road_permit_from_the_window_through_two_posts_in_parallel_to_its_hand
 
 
 def test_the_posts_leader_hands_a_claimed_step_on_from_the_task_list(
-        site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        site: Site, server: str, browser: Any, shots: Path) -> None:
     clerk = identity.resolve(site.env, "chuangkou")
     number = cases.start_case(site.env, ROAD, person(APPLICANT), actor=clerk).number
     cases.accept(site.env, number, actor=clerk)
@@ -234,7 +231,7 @@ def test_the_posts_leader_hands_a_claimed_step_on_from_the_task_list(
 
 
 def test_the_public_lookup_from_the_receipts_qr_code_shows_a_masked_name_only(
-        site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        site: Site, server: str, browser: Any, shots: Path) -> None:
     import segno
 
     clerk = identity.resolve(site.env, "chuangkou")

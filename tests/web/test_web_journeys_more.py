@@ -25,13 +25,7 @@ from engine.services import cases
 from engine.services.sweep import sweep
 from tests.conftest import PROCESSES
 from tests.staff import A, person
-from tests.web.conftest import CENTRE, FOOD, Site
-
-# The browser fixtures of the first journey (uvicorn in a thread, Debian's chromium)
-from tests.web.test_web_browser import CHROMIUM, browser, server, shots, sign_in  # noqa: F401
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed")
+from tests.web.conftest import CENTRE, FOOD, Site, sign_in
 
 ADVERTISING = "XK-HWGG-001"  # 户外广告设施设置许可: promised 10 working days, deemedApproval
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,7 +76,7 @@ def deemed_case(site: Site) -> str:
 
 
 def test_a_deemed_approval_after_the_sweep_is_on_the_supervision_page_and_in_the_case_file(
-        advertising_site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        advertising_site: Site, server: str, browser: Any, shots: Path) -> None:
     number = deemed_case(advertising_site)
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = ctx.new_page()
@@ -126,7 +120,7 @@ def state_of(site: Site, number: str) -> tuple[CaseState, str | None, int]:
 
 
 def test_a_form_without_its_token_or_from_another_origin_is_refused_in_the_browser(
-        site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        site: Site, server: str, browser: Any, shots: Path) -> None:
     number = cases.start_case(site.env, FOOD, person("王五"), actor=A("收件员")).number
     before = state_of(site, number)
     assert before[0] == CaseState.RECEIVED

@@ -11,15 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import pytest
-
 from engine.services import cases, identity, supervision
 from engine.services.sweep import sweep
 from tests.staff import person
-from tests.web.conftest import FOOD, ORIGIN, SCJG, Site, csrf_of, login
-
-# The browser fixtures of the first journey (uvicorn in a thread, Debian's chromium)
-from tests.web.test_web_browser import CHROMIUM, browser, server, shots, sign_in  # noqa: F401
+from tests.web.conftest import FOOD, ORIGIN, SCJG, Site, csrf_of, login, sign_in
 
 
 def as_(site: Site, login_name: str) -> Any:
@@ -159,9 +154,8 @@ def test_an_htmx_request_gets_the_refusal_in_the_message_area(site: Site, client
 # -- in Chromium ----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_after_a_sweep_the_supervisor_sees_the_red_card_and_follows_it_to_the_case(
-        site: Site, server: str, browser: Any, shots: Path) -> None:  # noqa: F811
+        site: Site, server: str, browser: Any, shots: Path) -> None:
     number = overdue_case(site)
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = ctx.new_page()
