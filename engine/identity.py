@@ -123,6 +123,7 @@ class Action(StrEnum):
     GAPS_MADE_UP = "gaps_made_up"
     WITHDRAW_CASE = "withdraw_case"
     HAND_OUT = "hand_out"
+    READ_CASE = "read_case"
     CLAIM = "claim"
     COMPLETE = "complete"
     RELEASE = "release"
@@ -215,6 +216,23 @@ def _decide_extension(actor: Actor, *, asker: str | None = None, unit: str | Non
     return None
 
 
+def _reads_case(actor: Actor, *, units: Iterable[str] = (), people: Iterable[str] = (),
+                **_: Any) -> str | None:
+    """A case file holds the applicant's certificate number, phone and the officials' opinions:
+    the window (which receives every unit's cases), supervisors, whoever acted on the case, and
+    the staff of the units that handle it may read it."""
+    if actor.has(Role.WINDOW) or actor.has(Role.SUPERVISOR):
+        return None
+    if actor.login in set(people):
+        return None
+    named = [u for u in units if u]
+    seconded = {p.partition("@")[2] for p in actor.posts | actor.leads if "@" in p}
+    if any(_same_unit(actor.unit, u) or any(_same_unit(s, u) for s in seconded) for u in named):
+        return None
+    return (f"{actor.label}不是窗口或监察人员，也不在办理本案的单位（{'、'.join(named) or '—'}），"
+            f"没有办理过本案")
+
+
 def _handler_or(*roles: Role) -> Callable[..., str | None]:
     def check(actor: Actor, *, steps: Iterable[Any] = (), **_: Any) -> str | None:
         if actor.handles(steps) or any(actor.has(r) for r in roles):
@@ -242,6 +260,8 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.GAPS_MADE_UP, "容缺材料接收", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.WITHDRAW_CASE, "撤件", "窗口人员", _role(Role.WINDOW)),
     Rule(Action.HAND_OUT, "送达结果", "窗口人员", _role(Role.WINDOW)),
+    Rule(Action.READ_CASE, "查阅案卷", "窗口人员、监察人员、办理本案的单位的人员或办理过本案的人员",
+         _reads_case),
     Rule(Action.CLAIM, "认领环节", "本环节岗位的人员", _step_holder),
     Rule(Action.COMPLETE, "办理环节", "本环节岗位的人员", _step_holder),
     Rule(Action.RELEASE, "交回环节", "认领人本人或岗位负责人", _release),

@@ -404,7 +404,7 @@ def start(request: Request, response: Response, body: StartCase, actor: Caller) 
 @router.get("/cases/{number}", response_model=CaseRecord, responses=STAFF,
             summary="案卷: a case's whole record")
 def case(request: Request, number: CaseNumber, actor: Caller) -> dict[str, Any]:
-    return case_record(env_of(request), number)
+    return case_record(env_of(request), number, reader=actor)
 
 
 @router.post("/cases/{number}/accept", response_model=CaseOut, responses=STAFF,
@@ -441,7 +441,7 @@ def supplement_received(request: Request, number: CaseNumber, body: SupplementRe
 @router.get("/cases/{number}/steps/{task_id}", response_model=StepFormOut, responses=STAFF,
             summary="A step with the form fields it takes")
 def step(request: Request, number: CaseNumber, task_id: TaskId, actor: Caller) -> StepFormOut:
-    return StepFormOut.of(views.step_form(env_of(request), number, task_id))
+    return StepFormOut.of(views.step_form(env_of(request), number, task_id, reader=actor))
 
 
 # -- tasks ------------------------------------------------------------------------------------

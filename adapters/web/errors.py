@@ -93,9 +93,12 @@ def handle(request: Request, err: SunshineError) -> Response:
         return response
     if form is not None:  # the form the request came from, with the error beside its field
         template, context = form
-        if callable(context):  # built only now: the page's data, read after the refusal
-            context = context()
-        return render(request, template, {**context, "error": err}, status=status)
+        try:  # built only now: the page's data, read after the refusal
+            context = context() if callable(context) else context
+        except SunshineError:  # the page itself may not be shown to them (a refused reader)
+            pass
+        else:
+            return render(request, template, {**context, "error": err}, status=status)
     if is_htmx(request):  # a button in a list: the message goes to the page's message area
         response = render(request, "_message.html", {"error": err}, status=status)
         response.headers["HX-Retarget"] = "#messages"

@@ -31,7 +31,7 @@ def _back(number: str, message: str) -> Response:
 @router.get("/cases/{number}")
 def case_file(request: Request, number: str, done: str = "",
               signed: Signed = Depends(signed_in)) -> Response:
-    page = window_views.case_page(env_of(request), number)
+    page = window_views.case_page(env_of(request), number, reader=signed.actor)
     return render(request, "case.html", {"case": page.case, "page": page, "notice": done or None,
                                          "tab": request.query_params.get("tab", ""),
                                          "states": MATERIAL_STATES})
@@ -40,7 +40,7 @@ def case_file(request: Request, number: str, done: str = "",
 @router.post("/cases/{number}/accept")
 def accept(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
            signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "accept")
+    set_case_form(request, number, "accept", signed.actor)
     missing = [name for name, state in checklist(form) if state in (MISSING, CORRECT)]
     view = cases.accept(env_of(request), number, actor=signed.actor, note=text(form, "note"),
                         missing=missing)
@@ -50,7 +50,7 @@ def accept(request: Request, number: str, form: dict[str, Any] = Depends(read_fo
 @router.post("/cases/{number}/refuse")
 def refuse(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
            signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "refuse")
+    set_case_form(request, number, "refuse", signed.actor)
     view = cases.refuse_acceptance(env_of(request), number, actor=signed.actor,
                                    reason=text(form, "reason"))
     return _back(view.number, "已作出不予受理决定，请打印不予受理通知书")
@@ -60,7 +60,7 @@ def refuse(request: Request, number: str, form: dict[str, Any] = Depends(read_fo
 def supplement(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
                signed: Signed = Depends(acting)) -> Response:
     """一次性告知: the checklist's rows not marked 已收, and anything written below them."""
-    set_case_form(request, number, "supplement")
+    set_case_form(request, number, "supplement", signed.actor)
     view = cases.request_supplement(env_of(request), number, actor=signed.actor,
                                     items=supplement_items(form),
                                     why_not_in_first_notice=text(form, "why"))
@@ -72,7 +72,7 @@ def receipt(request: Request, number: str, signed: Signed = Depends(signed_in)) 
     """The notice that applies now, to print (A4), with a QR code to the public lookup."""
     import segno
 
-    document = receipt_document(env_of(request), number)
+    document = receipt_document(env_of(request), number, reader=signed.actor)
     link = (f"{request.url.scheme}://{request.url.netloc}/lookup?number="
             f"{quote(document.case_number)}&code={quote(document.query_code)}")
     qr = segno.make(link, error="m").svg_inline(scale=3, omitsize=False)

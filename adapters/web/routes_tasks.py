@@ -84,7 +84,7 @@ def _form_context(form: Any, values: dict[str, Any]) -> dict[str, Any]:
 @router.get("/cases/{number}/steps/{step_id}")
 def step_page(request: Request, number: str, step_id: str,
               signed: Signed = Depends(signed_in)) -> Response:
-    form = step_form(env_of(request), number, step_id)
+    form = step_form(env_of(request), number, step_id, reader=signed.actor)
     template = "_step_form.html" if is_htmx(request) else "step.html"
     return render(request, template, _form_context(form, {}))
 
@@ -94,7 +94,7 @@ def complete(request: Request, number: str, step_id: str,
              posted: dict[str, Any] = Depends(read_form),
              signed: Signed = Depends(acting)) -> Response:
     env = env_of(request)
-    form = step_form(env, number, step_id)
+    form = step_form(env, number, step_id, reader=signed.actor)
     # the form as sent, typed and checked by the service; an unticked box sends nothing: "no"
     data = {k: v for k, v in posted.items() if k != "csrf_token"}
     for f in form.fields:

@@ -21,6 +21,7 @@ from adapters.web.render import render
 from adapters.web.sessions import Signed
 from engine.applicants import CERTIFICATE_TYPES, Applicant
 from engine.errors import SunshineError
+from engine.identity import Actor
 from engine.services import cases, handling, window_views
 from engine.services.window_views import CORRECT, MATERIAL_STATES, RECEIVED
 
@@ -45,10 +46,11 @@ def not_received(form: dict[str, Any]) -> list[tuple[str, str]]:
     return [(name, state) for name, state in checklist(form) if state != RECEIVED]
 
 
-def set_case_form(request: Request, number: str, failed: str) -> None:
-    """On a refusal the case page comes back, the message beside the form that failed."""
+def set_case_form(request: Request, number: str, failed: str, reader: Actor) -> None:
+    """On a refusal the case page comes back (to a reader who may read it), the message beside
+    the form that failed."""
     def context() -> dict[str, Any]:
-        page = window_views.case_page(env_of(request), number)
+        page = window_views.case_page(env_of(request), number, reader=reader)
         return {"case": page.case, "page": page, "tab": "", "failed": failed,
                 "states": MATERIAL_STATES}
     request.state.form = ("case.html", context)
@@ -126,7 +128,7 @@ def queue(request: Request, signed: Signed = Depends(signed_in)) -> Response:
 def accept_with_gaps(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
                      signed: Signed = Depends(acting)) -> Response:
     """容缺受理: the rows not marked 已收 follow later, on the applicant's signed commitment."""
-    set_case_form(request, number, "accept")
+    set_case_form(request, number, "accept", signed.actor)
     days = text(form, "makeup_days")
     if days and not days.isdigit():
         raise WebError("补齐期限须是工作日数（如 5），或不填（到承诺办结日） (working days)",
@@ -142,7 +144,7 @@ def accept_with_gaps(request: Request, number: str, form: dict[str, Any] = Depen
 @router.post("/cases/{number}/supplement-received")
 def supplement_received(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
                         signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "supplement_received")
+    set_case_form(request, number, "supplement_received", signed.actor)
     view = cases.supplement_received(env_of(request), number, actor=signed.actor,
                                      note=text(form, "note"))
     message = ("补正材料已收，请核对材料后受理" if view.state.value == "received" else
@@ -152,7 +154,7 @@ def supplement_received(request: Request, number: str, form: dict[str, Any] = De
 
 @router.post("/cases/{number}/gaps-made-up")
 def gaps_made_up(request: Request, number: str, signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "gaps")
+    set_case_form(request, number, "gaps", signed.actor)
     view = handling.gaps_made_up(env_of(request), number, actor=signed.actor)
     return back_to_case(view.number, "容缺材料已补齐")
 
@@ -160,7 +162,7 @@ def gaps_made_up(request: Request, number: str, signed: Signed = Depends(acting)
 @router.post("/cases/{number}/withdraw")
 def withdraw(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
              signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "withdraw")
+    set_case_form(request, number, "withdraw", signed.actor)
     reason = text(form, "reason")
     if not reason:
         raise WebError("撤件须写明申请人撤回的理由（写入记录） (give the reason)", status=400,
@@ -172,7 +174,7 @@ def withdraw(request: Request, number: str, form: dict[str, Any] = Depends(read_
 @router.post("/cases/{number}/hand-out")
 def hand_out(request: Request, number: str, form: dict[str, Any] = Depends(read_form),
              signed: Signed = Depends(acting)) -> Response:
-    set_case_form(request, number, "hand_out")
+    set_case_form(request, number, "hand_out", signed.actor)
     view = cases.hand_out(env_of(request), number, actor=signed.actor, method=text(form, "method"),
                           received_by=text(form, "received_by"), note=text(form, "note"))
     return back_to_case(view.number, f"已送达，签收人 {text(form, 'received_by')}")

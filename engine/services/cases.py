@@ -126,6 +126,21 @@ def handlers(case: Case) -> list[tuple[str | None, str, str | None]]:
     return [(s.post, step_unit(case, s), s.assignee) for s in case.open_steps()]
 
 
+def readers(case: Case, unit: str) -> dict[str, Any]:
+    """The case as the READ_CASE rule weighs who may read its file: the units that handle it
+    (``unit``: its power's) and the people who acted on it."""
+    return {"units": sorted({unit} | {s.department for s in case.steps if s.department}),
+            "people": sorted({p for s in case.steps for p in (s.completed_by, s.assignee) if p})}
+
+
+def check_reader(env: Env, case: Case, reader: Actor | None, unit: str) -> None:
+    """Refuse (and record) a reader who may not read this case's file. ``None`` is the
+    operator's console (the CLI), which holds the database itself. Call it outside a unit of
+    work: a refusal is written in a transaction of its own."""
+    if reader is not None:
+        require(env, reader, Action.READ_CASE, target=case.number, **readers(case, unit))
+
+
 def step_unit(case: Case, step: StepRecord) -> str:
     return step.department or case.power.unit
 

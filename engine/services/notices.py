@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.case import Case
 from engine.documents import Channel, Document, Notice, current_document
+from engine.identity import Actor
 from engine.ports import Sender, UnitOfWork
 from engine.services.context import Env
 
@@ -165,12 +166,15 @@ def list_notices(env: Env, *, case_number: str | None = None, status: str | None
         return notice_views(uow.outbox.list(case_number=case_number, status=status, limit=limit))
 
 
-def receipt_document(env: Env, number: str) -> Document:
-    """The notice that applies to the case now (`case receipt`)."""
+def receipt_document(env: Env, number: str, *, reader: Actor | None = None) -> Document:
+    """The notice that applies to the case now (`case receipt`), for a reader who may read
+    the case (``None``: the operator's console)."""
     from engine.catalogue import Power
+    from engine.services.cases import check_reader
 
     calendar = env.calendar()  # loaded before the unit of work opens (SQLite: one writer)
     with env.uow() as uow:
         case = uow.cases.get(number)
         power = Power.from_dict(uow.definitions.get(case.definition_id).power)
+    check_reader(env, case, reader, power.unit)
     return current_document(case, power, calendar)

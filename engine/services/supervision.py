@@ -9,9 +9,9 @@ from typing import Any
 from engine.audit import verify_chain
 from engine.case import Case
 from engine.errors import InvalidAction, NotFound
-from engine.identity import Action, Actor
+from engine.identity import Action, Actor, decide
 from engine.model import Breach, Measure
-from engine.services.cases import allow, in_case
+from engine.services.cases import allow, check_reader, in_case, readers
 from engine.services.context import Env
 from engine.services.notices import notice_views
 
@@ -83,65 +83,74 @@ def _plain(obj: Any, tz: Any = None) -> dict[str, Any]:
     return {k: _iso(v, tz) for k, v in asdict(obj).items()}
 
 
-def case_record(env: Env, number: str) -> dict[str, Any]:
-    """The whole record of a case in one document (what the case file shows, as JSON)."""
+def case_record(env: Env, number: str, *, reader: Actor | None = None) -> dict[str, Any]:
+    """The whole record of a case in one document (what the case file shows, as JSON), for a
+    reader the READ_CASE rule lets read it (``None``: the operator's console)."""
     tz = env.calendar().tz
     iso = lambda v: _iso(v, tz)  # noqa: E731
     plain = lambda o: _plain(o, tz)  # noqa: E731
     with env.uow() as uow:
         case = uow.cases.get(number)
-        cid = case.id or 0
-        steps = sorted(case.steps, key=lambda s: (s.ready_at, s.name))
-        events = uow.audit.for_case(cid)
-        people = {p for s in case.steps for p in (s.completed_by, s.assignee) if p}
-        names = uow.users.names(people | {e.actor for e in events})
-        record = {
-            "number": case.number, "query_code": case.query_code, "power": case.power_code,
-            "process": case.process_id, "definition_id": case.definition_id,
-            "applicant": case.applicant, "channel": case.channel, "mode": case.mode,
-            "applicant_certificate": _certificate(case),
-            "state": case.state.value, "state_label": case.state.label,
-            "platform_code": case.state.platform_code, "clock": case.clock.value,
-            "received_at": iso(case.received_at), "accepted_at": iso(case.accepted_at),
-            "deemed_accepted": case.deemed_accepted,
-            "promised_deadline": iso(case.promised_day), "promised_due_at": iso(case.promised_due),
-            "statutory_deadline": iso(case.statutory_day),
-            "statutory_due_at": iso(case.statutory_due),
-            "provisional_deadlines": case.provisional,
-            "promised_provisional": bool(case.promised and case.promised.provisional),
-            "statutory_provisional": bool(case.statutory and case.statutory.provisional), "working_days_stopped": case.stopped_days,
-            "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
-            "deemed_pending": case.deemed_pending, "closed_at": iso(case.closed_at),
-            "application": case.data.get("application", {}),
-            "supplement_notices": case.data.get("supplement_notices", []),
-            "steps": [
-                {"id": s.id, "name": s.name, "post": s.post, "role": s.role,
-                 "person": s.completed_by or s.assignee,
-                 "person_name": names.get(s.completed_by or s.assignee or "", s.completed_by or s.assignee),
-                 "start": iso(s.ready_at),
-                 "end": iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
-                 "opinion": s.opinion, "limit_days": s.limit_days, "due": iso(s.due_day),
-                 "due_provisional": bool(s.due and s.due.provisional),
-                 "counted": s.counted, "department": s.department, "data": s.data}
-                for s in steps
-            ],
-            "clock_stops": [plain(s) for s in case.stops],
-            "extensions": [plain(e) for e in case.extensions],
-            "cards": [plain(c) for c in case.cards],
-            "breaches": [plain(b) for b in case.breaches],
-            "history": [
-                {"seq": e.seq, "at": iso(e.at), "actor": e.actor,
-                 "actor_name": e.payload.get("actor_name") or names.get(e.actor, e.actor),
-                 "kind": e.kind,
-                 "payload": e.payload, "hash": e.hash} for e in events
-            ],
-            "gaps": case.data.get("gaps"),
-            "handed_out": case.data.get("handed_out"),
-            "applicant_flags": [plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
-            "audit_chain": _chain_status(events, case.data.get("audit_head")),
-            "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],
-        }
-        return record
+        unit = str(uow.definitions.get(case.definition_id).power.get("unit", ""))
+        if reader is None or decide(reader, Action.READ_CASE, **readers(case, unit)).allowed:
+            return _record(uow, case, iso, plain)
+    check_reader(env, case, reader, unit)  # records the refusal and raises
+    raise AssertionError("unreachable: the reader was refused")
+
+
+def _record(uow: Any, case: Case, iso: Any, plain: Any) -> dict[str, Any]:
+    cid = case.id or 0
+    steps = sorted(case.steps, key=lambda s: (s.ready_at, s.name))
+    events = uow.audit.for_case(cid)
+    people = {p for s in case.steps for p in (s.completed_by, s.assignee) if p}
+    names = uow.users.names(people | {e.actor for e in events})
+    record = {
+        "number": case.number, "query_code": case.query_code, "power": case.power_code,
+        "process": case.process_id, "definition_id": case.definition_id,
+        "applicant": case.applicant, "channel": case.channel, "mode": case.mode,
+        "applicant_certificate": _certificate(case),
+        "state": case.state.value, "state_label": case.state.label,
+        "platform_code": case.state.platform_code, "clock": case.clock.value,
+        "received_at": iso(case.received_at), "accepted_at": iso(case.accepted_at),
+        "deemed_accepted": case.deemed_accepted,
+        "promised_deadline": iso(case.promised_day), "promised_due_at": iso(case.promised_due),
+        "statutory_deadline": iso(case.statutory_day),
+        "statutory_due_at": iso(case.statutory_due),
+        "provisional_deadlines": case.provisional,
+        "promised_provisional": bool(case.promised and case.promised.provisional),
+        "statutory_provisional": bool(case.statutory and case.statutory.provisional), "working_days_stopped": case.stopped_days,
+        "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
+        "deemed_pending": case.deemed_pending, "closed_at": iso(case.closed_at),
+        "application": case.data.get("application", {}),
+        "supplement_notices": case.data.get("supplement_notices", []),
+        "steps": [
+            {"id": s.id, "name": s.name, "post": s.post, "role": s.role,
+             "person": s.completed_by or s.assignee,
+             "person_name": names.get(s.completed_by or s.assignee or "", s.completed_by or s.assignee),
+             "start": iso(s.ready_at),
+             "end": iso(s.completed_at), "status": s.status.value, "outcome": s.outcome,
+             "opinion": s.opinion, "limit_days": s.limit_days, "due": iso(s.due_day),
+             "due_provisional": bool(s.due and s.due.provisional),
+             "counted": s.counted, "department": s.department, "data": s.data}
+            for s in steps
+        ],
+        "clock_stops": [plain(s) for s in case.stops],
+        "extensions": [plain(e) for e in case.extensions],
+        "cards": [plain(c) for c in case.cards],
+        "breaches": [plain(b) for b in case.breaches],
+        "history": [
+            {"seq": e.seq, "at": iso(e.at), "actor": e.actor,
+             "actor_name": e.payload.get("actor_name") or names.get(e.actor, e.actor),
+             "kind": e.kind,
+             "payload": e.payload, "hash": e.hash} for e in events
+        ],
+        "gaps": case.data.get("gaps"),
+        "handed_out": case.data.get("handed_out"),
+        "applicant_flags": [plain(f) for f in uow.flags.for_applicant(case.applicant_key)],
+        "audit_chain": _chain_status(events, case.data.get("audit_head")),
+        "notices": [n.to_dict() for n in notice_views(uow.outbox.for_case(cid))],
+    }
+    return record
 
 
 def step_statistics(env: Env, power_code: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:

@@ -213,12 +213,13 @@ class StepForm:
     fields: tuple[Any, ...]  # engine.formfields.FormField
 
 
-def step_form(env: Env, number: str, step_id: str) -> StepForm:
+def step_form(env: Env, number: str, step_id: str, *, reader: Actor | None = None) -> StepForm:
     from engine.errors import NotFound
     from engine.formfields import step_fields
-    from engine.services.cases import find_case
+    from engine.services.cases import check_reader, find_case
 
     case = find_case(env, number)
+    check_reader(env, case, reader, case.power.unit)
     step = next((s for s in case.steps if s.id == step_id), None)
     if step is None:
         raise NotFound(f"办件 {number} 没有这个环节 (no such step)")

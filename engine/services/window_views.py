@@ -157,11 +157,11 @@ class CasePage:
     gaps_open: bool  # accepted with gaps (容缺), not made up yet
 
 
-def case_page(env: Env, number: str) -> CasePage:
+def case_page(env: Env, number: str, *, reader: Actor | None = None) -> CasePage:
     from engine.services.supervision import case_record
     from engine.services.views import power_of_definition
 
-    record = case_record(env, number)
+    record = case_record(env, number, reader=reader)
     power = power_of_definition(env, record["definition_id"])
     application = record.get("application") or {}
     states = dict(application.get("checklist") or {})

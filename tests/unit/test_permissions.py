@@ -410,6 +410,32 @@ def test_supervision_design_and_publishing_pages_are_for_their_roles(env: Env) -
     assert web_views.publication(env, publisher)
 
 
+@covers(Action.READ_CASE)
+def test_a_case_file_is_read_by_the_window_supervisors_its_units_and_who_acted_on_it(
+        env: Env) -> None:
+    from engine.services.notices import receipt_document
+    from engine.services.views import step_form
+
+    number = accepted(env)
+    inspection = step(env, number, "现场核查")
+    for reader in (CLERK, SUPERVISOR, INSPECTOR, APPROVER, HEAD, None):  # None: the console
+        assert case_record(env, number, reader=reader)["number"] == number
+    seconded = actor("zjj_2", Role.HANDLER, posts=("审核岗@县市场监督管理局",),
+                     unit="县住房和城乡建设局")
+    assert case_record(env, number, reader=seconded)["number"] == number
+    for outsider in (ELSEWHERE, DESIGNER, ADMIN):  # the food licence is not their unit's
+        refused(env, outsider, lambda o=outsider: case_record(env, number, reader=o),
+                "查阅案卷", "不在办理本案的单位")
+        refused(env, outsider, lambda o=outsider: receipt_document(env, number, reader=o),
+                "查阅案卷")
+        refused(env, outsider, lambda o=outsider: step_form(env, number, inspection, reader=o),
+                "查阅案卷")
+    # whoever acted on the case keeps reading it after moving to another unit
+    moved = actor("hecha", Role.HANDLER, unit="县住房和城乡建设局")
+    cases.claim(env, inspection, actor=INSPECTOR)
+    assert case_record(env, number, reader=moved)["number"] == number
+
+
 @covers(Action.IMPORT_CALENDAR)
 def test_only_an_administrator_imports_the_calendar(env: Env) -> None:
     schedule = env.calendar().schedule(2026)

@@ -277,3 +277,25 @@ def test_the_public_catalogue_lists_public_powers_only(site: Site, api: Any) -> 
     assert guide["materials"][0] == {"name": "食品经营许可申请书", "key": True, "commitment": False}
     assert guide["complaint_phone"] == "0000-12345699"
     error(api.get("/api/catalogue/XK-BMZT-001"), 404, "not_found")
+
+
+def test_a_case_file_is_read_only_by_those_the_rule_lets(site: Site, api: Any, key: Any,
+                                                         client: Any) -> None:
+    """The API and the pages apply the same rule: the case file holds the applicant's number
+    and the officials' opinions, so a designer or a publisher does not read it."""
+    from tests.web.conftest import login
+
+    number = start(api, key).json()["number"]
+    for reader in ("chuangkou", "hecha", "jiancha"):
+        r = api.get(f"/api/cases/{number}", headers=key(reader))
+        assert r.status_code == 200 and r.json()["number"] == number
+    for outsider in ("shejishi", "gongkai"):
+        body = error(api.get(f"/api/cases/{number}", headers=key(outsider)), 403,
+                     "permission_denied")
+        assert "查阅案卷" in body["message"]
+    assert login(client, "shejishi").status_code == 303
+    for page in (f"/cases/{number}", f"/cases/{number}/receipt"):
+        r = client.get(page)
+        assert r.status_code == 403 and "查阅案卷" in r.text and id_number("张小三") not in r.text
+    assert [d.action for d in identity.denials(site.env, login="shejishi")][:2] == [
+        "read_case", "read_case"]
