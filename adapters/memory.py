@@ -163,7 +163,8 @@ class MemoryDefinitionRepository(_Repo):
             id=row["id"], power_code=row["power_code"], process_id=row["process_id"],
             version=row["version"], content_hash=row["content_hash"],
             power=json.loads(row["power"]), spec=json.loads(row["spec"]),
-            deployed_at=row["deployed_at"], file=row["file"], status=power_row["status"],
+            deployed_at=row["deployed_at"], deployed_by=row["deployed_by"], file=row["file"],
+            status=power_row["status"],
             withdrawn_at=power_row.get("withdrawn_at"), withdrawn_by=power_row.get("withdrawn_by"),
             withdrawn_reason=power_row.get("withdrawn_reason"),
             reinstated_by=power_row.get("reinstated_by"),
@@ -197,6 +198,10 @@ class MemoryDefinitionRepository(_Repo):
     def current(self) -> list[Any]:
         return [self._view(self.tx.get("definitions", p["latest_definition_id"]))
                 for p in sorted(self.tx.values("powers"), key=lambda p: p["code"])]
+
+    def versions(self, power_code: str) -> list[Any]:
+        rows = [r for r in self.tx.values("definitions") if r["power_code"] == power_code]
+        return [self._view(r) for r in sorted(rows, key=lambda r: -r["version"])]
 
     def xml(self, definition_id: int) -> bytes:
         row = self.tx.get("definitions", definition_id)

@@ -102,7 +102,7 @@ class SqlDefinitionRepository(_Repo):
     def _select(self) -> sa.Select[Any]:
         d = t.definitions.c
         return sa.select(d.id, d.power_code, d.process_id, d.version, d.content_hash, d.power,
-                         d.spec, d.deployed_at, d.file, t.powers.c.status,
+                         d.spec, d.deployed_at, d.deployed_by, d.file, t.powers.c.status,
                          t.powers.c.withdrawn_at, t.powers.c.withdrawn_by,
                          t.powers.c.withdrawn_reason, t.powers.c.reinstated_at,
                          t.powers.c.reinstated_by, t.powers.c.reinstated_reason).join(
@@ -137,6 +137,11 @@ class SqlDefinitionRepository(_Repo):
     def current(self) -> list[Any]:
         rows = self.conn.execute(self._select().where(
             t.definitions.c.id == t.powers.c.latest_definition_id).order_by(t.powers.c.code))
+        return [SimpleNamespace(**r._mapping) for r in rows]
+
+    def versions(self, power_code: str) -> list[Any]:
+        rows = self.conn.execute(self._select().where(
+            t.definitions.c.power_code == power_code).order_by(t.definitions.c.version.desc()))
         return [SimpleNamespace(**r._mapping) for r in rows]
 
     def xml(self, definition_id: int) -> bytes:

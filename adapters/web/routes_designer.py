@@ -139,6 +139,31 @@ def deploy(request: Request, upload: Upload = Depends(uploaded)) -> Response:
     return _back("已部署 " + "；".join(parts))
 
 
+@router.get("/designer/powers/{code}")
+def versions(request: Request, code: str, v: int | None = None,
+             signed: Signed = Depends(signed_in)) -> Response:
+    """A power's deployed versions (who deployed which file when, which one new applications
+    start on, how many cases still run on each) and the flowchart of the one chosen (``?v=``,
+    else the current one)."""
+    from adapters.flowchart import RenderError
+    from adapters.publish.site import inline_svg
+    from adapters.web.routes_catalogue import flowchart_svg
+
+    env = env_of(request)
+    rows = web_views.designer_versions(env, signed.actor, code)
+    shown = next((r for r in rows if r.version == v), None) if v is not None else None
+    if shown is None:
+        shown = next((r for r in rows if r.current), rows[0])
+    power, xml = web_views.designer_version_source(env, signed.actor, code, shown.version)
+    try:
+        svg, svg_error = inline_svg(flowchart_svg(power, xml)), None
+    except RenderError as err:
+        svg, svg_error = None, str(err)
+    return render(request, "designer_power.html", {
+        "code": code, "versions": rows, "shown": shown, "power": power, "svg": svg,
+        "svg_error": svg_error})
+
+
 @router.post("/designer/powers/{code}/withdraw")
 def withdraw(request: Request, code: str, form: dict[str, Any] = Depends(read_form),
              signed: Signed = Depends(acting)) -> Response:

@@ -21,7 +21,13 @@ from engine.identity import Action, Actor
 from engine.lint import Finding, lint_bytes
 from engine.model import Breach, Card, ClockState, Measure
 from engine.read_models import OPEN_STATES, UnitOverview
-from engine.services.catalogue_admin import list_powers, power_source
+from engine.services.catalogue_admin import (
+    PowerVersion,
+    list_powers,
+    power_source,
+    power_versions,
+    version_source,
+)
 from engine.services.catalogue_admin import publication as _sources
 from engine.services.context import Env
 from engine.services.identity import require
@@ -228,6 +234,18 @@ def designer_catalogue(env: Env, actor: Actor) -> list[dict[str, Any]]:
     """Every deployed power with its current version and status (withdrawn ones too)."""
     require_role(env, actor, DESIGN)
     return list_powers(env)
+
+
+def designer_versions(env: Env, actor: Actor, code: str) -> list[PowerVersion]:
+    """A power's deployed versions, for the designer."""
+    require_role(env, actor, DESIGN, target=code)
+    return power_versions(env, code)
+
+
+def designer_version_source(env: Env, actor: Actor, code: str,
+                            version: int) -> tuple[Power, bytes]:
+    require_role(env, actor, DESIGN, target=code)
+    return version_source(env, code, version)
 
 
 @dataclass(frozen=True)

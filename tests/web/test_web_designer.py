@@ -102,6 +102,36 @@ def test_a_changed_file_becomes_the_next_version(site: Site, client: Any) -> Non
     assert deployed(site)[FOOD]["version"] == 2
 
 
+def test_a_power_s_versions_with_who_deployed_them_and_each_version_s_flowchart(
+        site: Site, client: Any) -> None:
+    from engine.services import cases
+    from tests.staff import person
+
+    clerk = identity.resolve(site.env, "chuangkou")
+    number = cases.start_case(site.env, FOOD, person("张三"), actor=clerk).number
+    login(client, "shejishi")
+    data = (PROCESSES / "food_business_licence.bpmn").read_bytes()
+    renamed = data.replace(b'name="\xe5\xae\xa1\xe6\xa0\xb8"', "name=\"复核\"".encode())
+    assert renamed != data
+    r = upload(client, "/designer/deploy", "food-v2.bpmn", renamed, page_token(client))
+    assert r.status_code == 303, r.text
+    page = client.get(f"/designer/powers/{FOOD}")
+    assert page.status_code == 200
+    v2 = page.text.split('id="version-2"', 1)[1].split("</tr>", 1)[0]
+    v1 = page.text.split('id="version-1"', 1)[1].split("</tr>", 1)[0]
+    assert "当前" in v2 and "food-v2.bpmn" in v2 and "钱设计（shejishi）" in v2
+    assert "当前" not in v1 and ">1</td>" in v1  # the case received on version 1 runs on it
+    assert page.text.index('id="version-2"') < page.text.index('id="version-1"')  # newest first
+    assert "复核" in page.text.split('id="flowchart"', 1)[1]  # the current one is drawn
+    old = client.get(f"/designer/powers/{FOOD}?v=1")
+    chart = old.text.split('id="flowchart"', 1)[1]
+    assert "第 1 版的流程图" in chart and "审核" in chart and "复核" not in chart
+    assert client.get("/designer/powers/XK-NONE-999").status_code == 404
+    assert cases.case_view(site.env, number).state.value == "received"
+    login(client, "chuangkou")
+    assert client.get(f"/designer/powers/{FOOD}").status_code == 403
+
+
 def test_a_clerk_can_neither_open_the_designer_nor_deploy(site: Site, client: Any) -> None:
     login(client, "chuangkou")
     home = client.get("/")
