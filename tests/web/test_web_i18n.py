@@ -121,3 +121,109 @@ def test_case_page_in_english(road_site: Any) -> None:
         assert "Acceptance at the window" in page.text and "Refuse (不予受理)" in page.text
         assert "核对材料后" not in page.text and "办理记录" not in page.text
         assert page.text.count("Accept (受理)") >= 2  # heading and button
+
+
+# -- the supervision, queue, catalogue, admin, publisher and receipt pages ---------------------
+
+
+def test_supervision_pages_in_english(site: Any, client: Any) -> None:
+    from tests.web.conftest import FOOD
+    from tests.web.test_web_supervision import overdue_case
+
+    number = overdue_case(site)
+    assert login(client, "jiancha").status_code == 303
+    page = client.get("/supervision?lang=en")
+    assert page.status_code == 200
+    for english in ("Cases in progress by unit", "Near deadline", "Breaches", "Warnings and cards",
+                    "Red card", "Yellow card", "Past the promised time limit", "To decide",
+                    "Live flowcharts of the matters"):
+        assert english in page.text, english
+    for chinese in ("各单位在办件", "违诺记录", "预警与亮牌", "红牌", "黄牌", "待处理", "处理措施",
+                    "事项实时流程图"):
+        assert chinese not in page.text, chinese
+    assert f'href="/cases/{number}"' in page.text
+    behind = client.get(f"/supervision/cases?which=overdue&power={FOOD}")
+    assert "Current step" in behind.text and "当前环节" not in behind.text
+    live = client.get(f"/supervision/flowchart/{FOOD}")
+    assert "Average time (working days)" in live.text and "点件数查看背后的办件" not in live.text
+
+
+def test_window_queue_in_english(site: Any, client: Any) -> None:
+    from engine.services import cases, identity
+    from tests.staff import person
+    from tests.web.conftest import FOOD
+
+    clerk = identity.resolve(site.env, "chuangkou")
+    waiting = cases.start_case(site.env, FOOD, person("张小三"), actor=clerk).number
+    assert login(client, "chuangkou").status_code == 303
+    page = client.get("/window/queue?lang=en")
+    assert page.status_code == 200
+    for english in ("Window queue", "To hand out", "Supplementing", "To accept", "Received today",
+                    "No results to hand out."):
+        assert english in page.text, english
+    for chinese in ("窗口队列", "待送达", "补正中", "待受理", "今日收件", "没有待送达的结果"):
+        assert chinese not in page.text, chinese
+    assert waiting in page.text and "Accept (受理)" in page.text
+
+
+def test_public_catalogue_in_english(client: Any) -> None:
+    from tests.web.conftest import FOOD
+
+    page = client.get("/catalogue?lang=en")  # no signing in
+    assert page.status_code == 200
+    assert "Catalogue of powers" in page.text and "Matter code" in page.text
+    assert "Time limits are in working days" in page.text
+    assert "职权目录" not in page.text and "事项编码" not in page.text
+    assert "时限均为工作日" not in page.text
+    assert "食品经营许可" in page.text  # the power's name is not translated
+    guide = client.get(f"/catalogue/{FOOD}")  # the cookie keeps English
+    assert guide.status_code == 200
+    for english in ("Service guide", "Legal basis", "Fees and their basis", "Where to apply",
+                    "Flowchart of 食品经营许可", "Download SVG"):
+        assert english in guide.text, english
+    for chinese in ("设定依据", "收费标准及依据", "办理地点", "下载 SVG", "无需提交材料"):
+        assert chinese not in guide.text, chinese
+
+
+def test_admin_pages_in_english(client: Any) -> None:
+    assert login(client, "admin").status_code == 303
+    page = client.get("/admin/users?lang=en")
+    assert page.status_code == 200
+    for english in ("Users", "API keys", "Sign-in sessions", "Refusals", "Register a user",
+                    "Initial password"):
+        assert english in page.text, english
+    for chinese in ("用户管理", "登录会话", "拒绝记录", "登记用户", "初始密码", "负责的岗位"):
+        assert chinese not in page.text, chinese
+    one = client.get("/admin/users/hecha")
+    assert "User hecha" in one.text and "Registered" in one.text
+    assert "Posts and roles" in one.text and "Disable the user" in one.text
+    assert "岗位与角色" not in one.text and "停用用户" not in one.text
+    assert "王核查" in one.text and "现场核查岗" in one.text  # names and posts as they are
+
+
+def test_publisher_page_in_english(client: Any) -> None:
+    assert login(client, "gongkai").status_code == 303
+    page = client.get("/publisher?lang=en")
+    assert page.status_code == 200
+    for english in ("Publishing", "Public catalogue website", "Download the website (zip)",
+                    "Export everything", "Flowchart SVG", "Clarity card PDF"):
+        assert english in page.text, english
+    for chinese in ("公开目录网站", "下载网站", "全部导出", "单个事项", "明白卡 PDF"):
+        assert chinese not in page.text, chinese
+
+
+def test_receipt_in_english(site: Any, client: Any) -> None:
+    from engine.services import cases, identity
+    from tests.staff import person
+    from tests.web.conftest import FOOD
+
+    clerk = identity.resolve(site.env, "chuangkou")
+    number = cases.start_case(site.env, FOOD, person("张小三"), actor=clerk).number
+    assert login(client, "chuangkou").status_code == 303
+    page = client.get(f"/cases/{number}/receipt?lang=en")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert "Back to the case file" in page.text and "Scan to follow the progress" in page.text
+    assert f"Case number: {number}" in page.text and "Lookup code: " in page.text
+    assert "返回案卷" not in page.text and "扫码查询办理进度" not in page.text
+    assert "2026-3-2" in page.text and "2026 年" not in page.text
+    assert "收件回执" in page.text  # the document itself is the engine's, in Chinese
