@@ -28,7 +28,16 @@ from engine.case import Case
 from engine.documents import Notice, NoticeStatus
 from engine.errors import Conflict, NotFound
 from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
-from engine.read_models import DECIDED_CLOCK, OPEN_STATES, SUSPENDED_CLOCK, DefinitionCounts
+from engine.read_models import (
+    DECIDED_CLOCK,
+    OPEN_STATES,
+    SUSPENDED_CLOCK,
+    BreachFacts,
+    CardFacts,
+    CaseFacts,
+    DefinitionCounts,
+    StepFacts,
+)
 from engine.services.context import Env
 
 R = TypeVar("R")
@@ -527,6 +536,43 @@ class MemorySupervisionReads(_Repo):
     def catalogue_entries(self, definition_ids: Any) -> dict[int, dict[str, Any]]:
         rows = (self.tx.get("definitions", i) for i in definition_ids)
         return {r["id"]: json.loads(r["power"]) for r in rows if r is not None}
+
+    def _cases_by_id(self) -> dict[int, Any]:
+        return {c.id: c for c in self.tx.values("cases")}
+
+    def case_facts(self, start: dt.datetime, end: dt.datetime) -> list[CaseFacts]:
+        rows = [c for c in self.tx.values("cases")
+                if any(at is not None and start <= at < end
+                       for at in (c.received_at, c.accepted_at, c.closed_at))]
+        return [CaseFacts(c.number, c.power_code, c.definition_id, c.state.value, c.received_at,
+                          c.accepted_at, c.promised_day, c.closed_at, c.deemed, c.stopped_days)
+                for c in sorted(rows, key=lambda c: c.number)]
+
+    def step_facts(self, start: dt.datetime, end: dt.datetime) -> list[StepFacts]:
+        cases = self._cases_by_id()
+        rows = [s for s in self.tx.values("steps")
+                if s.status.value == "completed" and s.completed_at is not None
+                and start <= s.completed_at < end]
+        return [StepFacts(s.case_number, cases[s.case_id].power_code, cases[s.case_id].definition_id,
+                          s.name, s.post, s.department, s.completed_by, s.completed_at,
+                          s.due.at if s.due else None, s.counted)
+                for s in sorted(rows, key=lambda s: (s.case_number, s.completed_at, s.id))]
+
+    def card_facts(self, start: dt.datetime, end: dt.datetime) -> list[CardFacts]:
+        cases = self._cases_by_id()
+        rows = [k for k in self.tx.values("cards") if start <= k.issued_at < end]
+        return [CardFacts(cases[k.case_id].number, cases[k.case_id].power_code,
+                          cases[k.case_id].definition_id, k.kind.value, k.against, k.issued_at,
+                          k.post, k.person)
+                for k in sorted(rows, key=lambda k: (k.issued_at, k.id or 0))]
+
+    def breach_facts(self, start: dt.datetime, end: dt.datetime) -> list[BreachFacts]:
+        cases = self._cases_by_id()
+        rows = [b for b in self.tx.values("breaches") if start <= b.occurred_at < end]
+        return [BreachFacts(b.case_number, cases[b.case_id].power_code,
+                            cases[b.case_id].definition_id, b.kind.value, b.occurred_at, b.post,
+                            b.person, b.measure.value if b.measure else None)
+                for b in sorted(rows, key=lambda b: (b.occurred_at, b.id or 0))]
 
 
 class MemoryUserRepository(_Repo):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 OPEN_STATES: tuple[str, ...] = ("received", "accepted", "in_correction", "in_special")
@@ -41,8 +41,73 @@ class DefinitionCounts(NamedTuple):
     open: int
 
 
+class CaseFacts(NamedTuple):
+    """A case as the statistics count it (the case table's own columns, as the case file shows
+    them)."""
+
+    number: str
+    power_code: str
+    definition_id: int
+    state: str
+    received_at: datetime
+    accepted_at: datetime | None
+    promised_day: date | None
+    closed_at: datetime | None
+    deemed: bool
+    stopped_days: int
+
+
+class StepFacts(NamedTuple):
+    """A completed step: who did it, by when it was due, when it was done."""
+
+    case_number: str
+    power_code: str
+    definition_id: int
+    name: str
+    post: str | None
+    department: str | None
+    completed_by: str | None
+    completed_at: datetime
+    due_at: datetime | None
+    counted: bool
+
+
+class CardFacts(NamedTuple):
+    case_number: str
+    power_code: str
+    definition_id: int
+    kind: str
+    against: str
+    issued_at: datetime
+    post: str | None
+    person: str | None
+
+
+class BreachFacts(NamedTuple):
+    case_number: str
+    power_code: str
+    definition_id: int
+    kind: str
+    occurred_at: datetime
+    post: str | None
+    person: str | None
+    measure: str | None  # None: not decided yet
+
+
 class SupervisionReads(Protocol):
     """What the supervision dashboard reads (one query each)."""
+
+    def case_facts(self, start: datetime, end: datetime) -> list[CaseFacts]:
+        """Cases received, accepted or closed in ``start <= t < end``, by number."""
+
+    def step_facts(self, start: datetime, end: datetime) -> list[StepFacts]:
+        """Steps a person completed in ``start <= completed_at < end`` (not those cancelled)."""
+
+    def card_facts(self, start: datetime, end: datetime) -> list[CardFacts]:
+        """Cards issued in ``start <= issued_at < end``."""
+
+    def breach_facts(self, start: datetime, end: datetime) -> list[BreachFacts]:
+        """Breaches that occurred in ``start <= occurred_at < end``."""
 
     def open_cases_by_definition(self, now: datetime,
                                  near_until: datetime) -> list[DefinitionCounts]:
@@ -77,5 +142,6 @@ class UnitOverview:
     powers: tuple[PowerOverview, ...]
 
 
-__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "DefinitionCounts",
+__all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "BreachFacts", "CardFacts",
+           "CaseFacts", "DefinitionCounts", "StepFacts",
            "PowerOverview", "SupervisionReads", "UnitOverview"]

@@ -22,7 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapters.sql import tables as t
-from engine.read_models import DECIDED_CLOCK, OPEN_STATES, SUSPENDED_CLOCK, DefinitionCounts
+from engine.read_models import (
+    DECIDED_CLOCK,
+    OPEN_STATES,
+    SUSPENDED_CLOCK,
+    BreachFacts,
+    CardFacts,
+    CaseFacts,
+    DefinitionCounts,
+    StepFacts,
+)
 
 
 def _constant(value: str) -> sa.ColumnElement[Any]:
@@ -68,3 +77,43 @@ class SqlSupervisionReads:
         d = t.definitions.c
         rows = self.conn.execute(sa.select(d.id, d.power).where(d.id.in_(sorted(definition_ids))))
         return {int(r.id): r.power for r in rows}
+
+    # -- the statistics' facts (engine/stats.py counts them) ----------------------------------
+
+    def case_facts(self, start: datetime, end: datetime) -> list[CaseFacts]:
+        c = t.cases.c
+        within = [sa.and_(col >= start, col < end)
+                  for col in (c.received_at, c.accepted_at, c.closed_at)]
+        rows = self.conn.execute(
+            sa.select(c.number, c.power_code, c.definition_id, c.state, c.received_at,
+                      c.accepted_at, c.promised_day, c.closed_at, c.deemed, c.stopped_days)
+            .where(sa.or_(*within)).order_by(c.number))
+        return [CaseFacts(*r) for r in rows]
+
+    def step_facts(self, start: datetime, end: datetime) -> list[StepFacts]:
+        s, c = t.steps.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(s.case_number, s.power_code, c.definition_id, s.name, s.post, s.department,
+                      s.completed_by, s.completed_at, s.due_at, s.counted)
+            .join_from(t.steps, t.cases, c.id == s.case_id)
+            .where(s.status == "completed", s.completed_at >= start, s.completed_at < end)
+            .order_by(s.case_number, s.completed_at, s.id))
+        return [StepFacts(*r) for r in rows]
+
+    def card_facts(self, start: datetime, end: datetime) -> list[CardFacts]:
+        k, c = t.cards.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(c.number, c.power_code, c.definition_id, k.kind, k.against, k.issued_at,
+                      k.post, k.person)
+            .join_from(t.cards, t.cases, c.id == k.case_id)
+            .where(k.issued_at >= start, k.issued_at < end).order_by(k.issued_at, k.id))
+        return [CardFacts(*r) for r in rows]
+
+    def breach_facts(self, start: datetime, end: datetime) -> list[BreachFacts]:
+        b, c = t.breaches.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(b.case_number, c.power_code, c.definition_id, b.kind, b.occurred_at,
+                      b.post, b.person, b.measure)
+            .join_from(t.breaches, t.cases, c.id == b.case_id)
+            .where(b.occurred_at >= start, b.occurred_at < end).order_by(b.occurred_at, b.id))
+        return [BreachFacts(*r) for r in rows]

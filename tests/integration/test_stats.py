@@ -1,0 +1,274 @@
+"""Supervision statistics (`sunshine stats`) against answers computed here, independently: the
+demo county's cases (worked by the holders of each post, swept, carded), one deemed approval
+and one decided breach, on SQLite; the expected figures are counted from each case's own file
+(`case show --json`: what a supervisor reads) with the working days of ``chinese_calendar``,
+never through engine/stats.py. Every figure is compared with its count and the cases behind it,
+for every grouping and for two periods (a quarter, and a month whose edges cut through cases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+import chinese_calendar
+import pytest
+
+from adapters.demo import seed
+from engine.services import cases, identity
+from engine.services.catalogue_admin import list_powers
+from engine.services.stats import statistics
+from engine.services.supervision import case_record, decide_breach, list_breaches
+from engine.services.sweep import sweep
+from engine.services.views import list_cases
+from tests.conftest import ROOT, CliResult, MovableClock, make_env
+from tests.e2e.helpers import Sunshine
+from tests.staff import person
+
+STAFF = ROOT / "demo" / "staff.json"
+ADVERT = "XK-HWGG-001"  # 户外广告设施设置许可: 超时默许
+DECIDED = {"approved", "approved_with_gaps", "refused", "completed"}
+CARDS = ("warning", "yellow", "red", "statutory")
+NOW = "2026-03-30T17:00"
+PERIODS = [("2026-01-01", "2026-03-31"), ("2026-03-01", "2026-03-31")]
+
+
+def cli(*args: Any) -> CliResult:
+    """`sunshine ARGS…` in-process (a module's fixture cannot use capsys)."""
+    import contextlib
+    import io
+
+    from adapters.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with pytest.MonkeyPatch.context() as mp:  # set up before the tests' own autouse fixtures
+        mp.setenv("SUNSHINE_MODE", "test")
+        yield from _county(f"sqlite:///{tmp_path_factory.mktemp('stats') / 'stats.db'}")
+
+
+def _county(url: str) -> Any:
+    sun = Sunshine(cli, url, now="2026-01-05T08:00")
+    sun.ok("db", "upgrade")
+    sun.ok("user", "import", STAFF, "--only", "admin,sheji")
+    sun.ok("deploy", *sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")), "--as", "sheji")
+    sun.ok("user", "import", STAFF, "--as", "admin")
+    clock = MovableClock(dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC))
+    env = make_env(url, clock)
+    seed(env, STAFF, cases_wanted=90, password="sunshine-demo")
+    # a deemed approval: accepted in February, nobody decided it, the sweep approved it
+    clerk = identity.resolve(env, "chuangkou")
+    at = dt.datetime(2026, 2, 2, 2, 0, tzinfo=dt.UTC)
+    number = cases.start_case(env, ADVERT, person("钱默许"), actor=clerk, now=at).number
+    cases.accept(env, number, actor=clerk, now=at + dt.timedelta(minutes=5))
+    _work_until(env, number, "审批决定", at + dt.timedelta(days=1))
+    sweep(env, now=dt.datetime(2026, 3, 20, 8, 0, tzinfo=dt.UTC))
+    _work_until(env, number, None, dt.datetime(2026, 3, 23, 2, 0, tzinfo=dt.UTC))
+    record = case_record(env, number)
+    assert record["deemed"] is True and record["closed_at"], record["state"]
+    # one breach decided with a measure
+    supervisor = identity.resolve(env, "jiancha")
+    breach = next(b for b in list_breaches(env) if b.person != "jiancha")
+    decide_breach(env, breach.id, measure="通报批评", reasons="超时未办", actor=supervisor,
+                  now=dt.datetime(2026, 3, 30, 8, 30, tzinfo=dt.UTC))
+    records = [case_record(env, c.number) for c in list_cases(env, limit=10_000)]
+    yield env, records
+    env.engine.dispose()
+
+
+def _work_until(env: Any, number: str, name: str | None, at: dt.datetime) -> None:
+    """Complete the case's steps, each by a holder of its post, until the step ``name``."""
+    import random
+
+    from adapters.demo import _value
+    from engine.services.views import open_step_forms
+
+    staff = [identity.resolve(env, u["login"]) for u in json.loads(STAFF.read_text("utf-8"))]
+    for _ in range(10):
+        forms = open_step_forms(env, number)
+        if not forms or forms[0].name == name:
+            return
+        form = forms[0]
+        holder = next(a for a in staff if a.holds(form.post, form.unit))
+        data = {f.name: _value(f, random.Random(1), False) for f in form.fields}
+        cases.complete_task(env, form.step_id, actor=holder, data=data, now=at)
+        at += dt.timedelta(hours=1)
+
+
+# -- the oracle: the figures, counted from the case files ---------------------------------------
+
+def day(iso: str | None) -> dt.date | None:
+    """The local date of a case file's time (written in local time with its offset)."""
+    return dt.datetime.fromisoformat(iso).date() if iso else None
+
+
+def workdays(after: dt.date, through: dt.date) -> int:
+    """Working days d with after < d <= through (the State Council's schedule)."""
+    n, d = 0, after + dt.timedelta(days=1)
+    while d <= through:
+        n += chinese_calendar.is_workday(d)
+        d += dt.timedelta(days=1)
+    return n
+
+
+def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], start: str,
+             end: str, by: str) -> dict[str, dict[str, Any]]:
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    inside = lambda d: d is not None and first <= d <= last  # noqa: E731
+    rows: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+
+    def add(key: str | None, figure: str, number: str) -> None:
+        for k in (key, "*") if key else ("*",):
+            rows[k][figure].append(number)
+
+    for r in records:
+        power = powers[r["power"]]
+        case_key = {"unit": power["unit"], "power": r["power"]}.get(by)
+        if inside(day(r["received_at"])):
+            add(case_key, "received", r["number"])
+        if inside(day(r["accepted_at"])):
+            add(case_key, "accepted", r["number"])
+        closed, promised = day(r["closed_at"]), day(r["promised_deadline"])
+        if r["state"] in DECIDED and inside(closed):
+            add(case_key, "decided", r["number"])
+            on_time = not r["deemed"] and (promised is None or closed <= promised)
+            add(case_key, "on_time" if on_time else "overdue", r["number"])
+            if on_time and promised is not None and closed < promised:
+                add(case_key, "early", r["number"])
+            if r["deemed"]:
+                add(case_key, "deemed", r["number"])
+            if r["accepted_at"] and power["promised_limit"]:
+                used = max(0, workdays(day(r["accepted_at"]), closed)
+                           - r["working_days_stopped"])
+                for k in (case_key, "*") if case_key else ("*",):
+                    rows[k]["share"].append(used / power["promised_limit"])
+        for s in r["steps"]:
+            if s["status"] != "completed" or not s["counted"] or not inside(day(s["end"])):
+                continue
+            unit = s["department"] or power["unit"]
+            key = {"unit": unit, "power": r["power"], "post": f"{unit}·{s['post']}"
+                   if s["post"] else None, "person": s["person"]}[by]
+            add(key, "steps_done", r["number"])
+            if s["due"] and day(s["end"]) > dt.date.fromisoformat(s["due"]):
+                add(key, "steps_late", r["number"])
+        for c in r["cards"]:
+            if inside(day(c["issued_at"])):
+                key = {"unit": power["unit"], "power": r["power"],
+                       "post": f"{power['unit']}·{c['post']}" if c["post"] else None,
+                       "person": c["person"]}[by]
+                add(key, c["kind"], r["number"])
+        for b in r["breaches"]:
+            if inside(day(b["occurred_at"])):
+                key = {"unit": power["unit"], "power": r["power"],
+                       "post": f"{power['unit']}·{b['post']}" if b["post"] else None,
+                       "person": b["person"]}[by]
+                add(key, "breach:" + b["kind"], r["number"])
+                add(key, "measure:" + (b["measure"] or "pending"), r["number"])
+    return rows
+
+
+def actual(table: Any) -> dict[str, dict[str, Any]]:
+    """The service's answer in the oracle's shape: figure → (count, cases)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in (*table.rows, table.total):
+        figures = {name: (f.count, f.cases) for name, f in row.figures.items() if f.count}
+        figures |= {"breach:" + k: (f.count, f.cases) for k, f in row.breaches_by_kind.items()}
+        figures |= {"measure:" + k: (f.count, f.cases) for k, f in row.breaches_by_measure.items()}
+        out[row.key] = {"figures": figures, "share": row.share_used}
+    return out
+
+
+@pytest.mark.parametrize("by", ["unit", "power", "post", "person"])
+@pytest.mark.parametrize("period", PERIODS)
+def test_every_figure_and_its_cases_match_the_case_files(county: Any, by: str,
+                                                         period: tuple[str, str]) -> None:
+    env, records = county
+    powers = {p["code"]: p for p in list_powers(env)}
+    want = expected(records, powers, *period, by)
+    got = actual(statistics(env, identity.resolve(env, "jiancha"), *period, by))
+    assert set(got) == set(want)
+    for key, figures in want.items():
+        counted = {name: (len(cases), sorted(set(cases))) for name, cases in figures.items()
+                   if name != "share"}
+        if by in ("post", "person") and key != "*":  # no case figures for posts and people
+            counted = {k: v for k, v in counted.items() if not k.startswith(
+                ("received", "accepted", "decided", "on_time", "early", "overdue", "deemed"))}
+        assert got[key]["figures"] == counted, key
+        shares = figures.get("share")
+        if shares:
+            assert got[key]["share"] == pytest.approx(sum(shares) / len(shares)), key
+        elif by in ("unit", "power") or key == "*":
+            assert got[key]["share"] is None, key
+
+
+def test_the_data_set_has_something_behind_every_figure(county: Any) -> None:
+    """The comparison above means something only if each figure is non-zero somewhere."""
+    env, records = county
+    powers = {p["code"]: p for p in list_powers(env)}
+    total = expected(records, powers, *PERIODS[0], "unit")["*"]
+    for figure in ("received", "accepted", "decided", "on_time", "early", "overdue", "deemed",
+                   "steps_done", "steps_late", "warning", "yellow", "red", "share"):
+        assert total[figure], figure
+    assert any(k.startswith("breach:") for k in total)
+    assert total["measure:通报批评"] and total["measure:pending"]
+    month = expected(records, powers, *PERIODS[1], "unit")["*"]
+    assert 0 < len(month["received"]) < len(total["received"])  # the month cuts the quarter
+
+
+def test_rates_and_ranking(county: Any) -> None:
+    env, _ = county
+    table = statistics(env, identity.resolve(env, "jiancha"), *PERIODS[0], "unit")
+    t = table.total
+    assert t.on_time_rate == pytest.approx(t.n("on_time") / t.n("decided"))
+    assert t.early_rate == pytest.approx(t.n("early") / t.n("decided"))
+    assert t.n("on_time") + t.n("overdue") == t.n("decided")
+    rated = [r.on_time_rate for r in table.rows if r.on_time_rate is not None]
+    assert rated == sorted(rated, reverse=True)  # best first
+    assert [r.rank for r in table.rows] == list(range(1, len(table.rows) + 1))
+
+
+def test_only_a_supervisor_counts_and_a_bad_period_is_refused(county: Any) -> None:
+    from engine.errors import Forbidden, InvalidAction
+
+    env, _ = county
+    with pytest.raises(Forbidden, match="查看电子监察"):
+        statistics(env, identity.resolve(env, "chuangkou"), *PERIODS[0])
+    jiancha = identity.resolve(env, "jiancha")
+    with pytest.raises(InvalidAction, match="YYYY-MM-DD") as bad:
+        statistics(env, jiancha, "2026-13-01", "2026-12-31")
+    assert bad.value.field == "from"
+    with pytest.raises(InvalidAction, match="早于开始日"):
+        statistics(env, jiancha, "2026-03-31", "2026-03-01")
+    with pytest.raises(InvalidAction, match="by"):
+        statistics(env, jiancha, *PERIODS[0], by="county")
+
+
+def test_the_cli_prints_the_table_and_the_json_agrees(county: Any) -> None:
+    env, _ = county
+    url = str(env.engine.url)
+    r = cli("--db", url, "--now", NOW, "stats", "--from", PERIODS[0][0], "--to", PERIODS[0][1],
+                       "--by", "power", "--json", "--as", "jiancha")
+    assert r.code == 0, r.out
+    doc = json.loads(r.out)
+    table = statistics(env, identity.resolve(env, "jiancha"), *PERIODS[0], "power")
+    assert doc["total"]["decided"]["count"] == table.total.n("decided")
+    assert [row["key"] for row in doc["rows"]] == [row.key for row in table.rows]
+    text = cli("--db", url, "--now", NOW, "stats", "--from", PERIODS[0][0], "--to", PERIODS[0][1],
+                          "--as", "jiancha")
+    assert text.code == 0 and "按时办结率" in text.out and "合计" in text.out
+    listed = cli("--db", url, "--now", NOW, "stats", "--from", PERIODS[0][0], "--to", PERIODS[0][1],
+                            "--cases", "deemed", "--as", "jiancha")
+    assert listed.code == 0
+    [deemed] = [c for c in table.total.figures["deemed"].cases]
+    assert deemed in listed.out
+    refused = cli("--db", url, "--now", NOW, "stats", "--from", PERIODS[0][0], "--to",
+                             PERIODS[0][1], "--as", "chuangkou")
+    assert refused.code == 9 and "权限不足" in refused.err
