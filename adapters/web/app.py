@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.web import errors, sessions
+from adapters.web.exports import Exports
 from engine.errors import SunshineError
 from engine.services.context import Env
 
@@ -82,6 +83,7 @@ def create_app(env: Env) -> FastAPI:
     app = FastAPI(title="阳光审批 Sunshine", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.env = serialized(env)
+    app.state.exports = Exports()  # the publisher's export jobs (adapters/web/exports.py)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_tasks, routes_cases, routes_window, routes_public,
                    routes_admin, routes_catalogue, routes_supervision, routes_designer, api):

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,7 +23,8 @@ from starlette.datastructures import UploadFile
 
 from adapters.web import sessions
 from adapters.web.deps import acting, env_of, read_form, signed_in, text
-from adapters.web.errors import WebError
+from adapters.web.errors import WebError, is_htmx
+from adapters.web.exports import Exports, zip_folder
 from adapters.web.render import render
 from adapters.web.sessions import Signed
 from engine.errors import Forbidden
@@ -188,18 +187,14 @@ def reinstate(request: Request, code: str, form: dict[str, Any] = Depends(read_f
 
 
 @router.get("/publisher")
-def publisher(request: Request, signed: Signed = Depends(signed_in)) -> Response:
+def publisher(request: Request, job: str = "", signed: Signed = Depends(signed_in)) -> Response:
     sources = web_views.publication(env_of(request), signed.actor)
-    return render(request, "publisher.html", {"powers": [p for p, _ in sources]})
+    running = exports_of(request).get(job, signed.actor.login) if job else None
+    return render(request, "publisher.html", {"powers": [p for p, _ in sources], "job": running})
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
+def exports_of(request: Request) -> Exports:
+    return request.app.state.exports  # type: ignore[no-any-return]
 
 
 def _download(data: bytes, name: str, media: str, count: int | None = None) -> Response:
@@ -217,7 +212,7 @@ def site_zip(request: Request, signed: Signed = Depends(signed_in)) -> Response:
     sources = web_views.publication(env_of(request), signed.actor)
     with tempfile.TemporaryDirectory(prefix="sunshine-site-") as tmp:
         write_site(sources, tmp)
-        data = _zip(Path(tmp))
+        data = zip_folder(Path(tmp))
     return _download(data, "sunshine-site.zip", "application/zip",
                      sum(1 for p, _ in sources if p.public))
 
@@ -230,8 +225,36 @@ def export_zip(request: Request, signed: Signed = Depends(signed_in)) -> Respons
     sources = web_views.publication(env_of(request), signed.actor)
     with tempfile.TemporaryDirectory(prefix="sunshine-export-") as tmp:
         result = export_all(sources, tmp)
-        data = _zip(Path(tmp))
+        data = zip_folder(Path(tmp))
     return _download(data, "sunshine-export.zip", "application/zip", result.count)
+
+
+@router.post("/publisher/exports")
+def start_export(request: Request, signed: Signed = Depends(acting)) -> Response:
+    """全部导出 as a job: the page then shows its progress and, when done, the zip."""
+    sources = web_views.publication(env_of(request), signed.actor)
+    job = exports_of(request).start(signed.actor.login, sources)
+    if is_htmx(request):
+        return render(request, "_export_progress.html", {"job": job})
+    return RedirectResponse(f"/publisher?job={quote(job.id)}#export", status_code=303)
+
+
+@router.get("/publisher/exports/{job_id}")
+def export_progress(request: Request, job_id: str,
+                    signed: Signed = Depends(signed_in)) -> Response:
+    job = exports_of(request).get(job_id, signed.actor.login)
+    return render(request, "_export_progress.html", {"job": job})
+
+
+@router.get("/publisher/exports/{job_id}/sunshine-export.zip")
+def export_download(request: Request, job_id: str,
+                    signed: Signed = Depends(signed_in)) -> Response:
+    job = exports_of(request).get(job_id, signed.actor.login)
+    if job.data is None:
+        raise WebError("导出尚未完成 (the export is not finished)" if job.running else
+                       f"导出失败：{job.error} (the export failed)", status=409,
+                       code="not_ready")
+    return _download(job.data, "sunshine-export.zip", "application/zip", job.total)
 
 
 @router.get("/publisher/flowcharts/{code}.svg")

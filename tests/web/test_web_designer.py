@@ -213,3 +213,40 @@ def test_a_non_publisher_is_refused_the_exports(client: Any) -> None:
     for path in ("/publisher", "/publisher/site.zip", f"/publisher/cards/{FOOD}.pdf"):
         r = client.get(path)
         assert r.status_code == 403 and "权限不足" in r.text, path
+
+
+def _finish(job_id: str) -> None:
+    """Wait for the export's thread (the page polls; the test joins it)."""
+    import threading
+
+    [worker] = [t for t in threading.enumerate() if t.name == f"export-{job_id}"] or [None]
+    if worker is not None:
+        worker.join(timeout=120)
+        assert not worker.is_alive()
+
+
+def test_the_whole_export_runs_as_a_job_with_progress_then_offers_the_zip(client: Any) -> None:
+    login(client, "gongkai")
+    token = page_token(client, "/publisher")
+    r = client.post("/publisher/exports", data={"csrf_token": token}, headers=ORIGIN)
+    assert r.status_code == 303
+    job_id = r.headers["location"].split("job=", 1)[1].split("#", 1)[0]
+    page = client.get(f"/publisher?job={job_id}")
+    assert page.status_code == 200 and 'id="export-job"' in page.text
+    _finish(job_id)
+    done = client.get(f"/publisher/exports/{job_id}")
+    assert done.status_code == 200 and "导出完成：1 个公开事项" in done.text
+    assert "hx-trigger" not in done.text  # finished: the page stops polling
+    download = client.get(f"/publisher/exports/{job_id}/sunshine-export.zip")
+    assert download.status_code == 200 and download.headers["x-sunshine-published"] == "1"
+    names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
+    assert {"index.html", f"powers/{FOOD}.html", f"cards/{FOOD}.pdf", f"flowcharts/{FOOD}.png",
+            f"flowcharts/{FOOD}.svg"} == set(names)
+    # the job is its starter's: another publisher, or anyone else, does not see it
+    login(client, "shejishi")
+    assert client.get(f"/publisher/exports/{job_id}").status_code == 404
+    assert client.get(f"/publisher/exports/{job_id}/sunshine-export.zip").status_code == 404
+    r = client.post("/publisher/exports", data={"csrf_token": page_token(client, "/designer")},
+                    headers=ORIGIN)
+    assert r.status_code == 403 and "权限不足" in r.text
+    assert client.post("/publisher/exports", headers=ORIGIN).status_code == 403  # no CSRF token
