@@ -207,7 +207,7 @@ def compute(facts: Facts, start: date, end: date, by: str,
             for row in (*where, total):
                 shares[row.key].append(used / limit)
     for s in facts.steps:
-        if not s.counted:
+        if not s.counted or not in_period(s.completed_at):
             continue
         unit = unit_of(s.definition_id, s.department)
         where = tuple(groups(unit=unit, power=(s.power_code, s.definition_id), post=s.post,
@@ -216,12 +216,14 @@ def compute(facts: Facts, start: date, end: date, by: str,
         if s.due_at is not None and s.completed_at > s.due_at:
             count(where, "steps_late", s.case_number)
     for k in facts.cards:
-        if k.kind not in CARD_KINDS:
+        if k.kind not in CARD_KINDS or not in_period(k.issued_at):
             continue
         where = tuple(groups(unit=unit_of(k.definition_id), power=(k.power_code, k.definition_id),
                              post=k.post, person=k.person))
         count(where, k.kind, k.case_number)
     for b in facts.breaches:
+        if not in_period(b.occurred_at):
+            continue
         where = tuple(groups(unit=unit_of(b.definition_id), power=(b.power_code, b.definition_id),
                              post=b.post, person=b.person))
         for row in (*where, total):

@@ -10,7 +10,7 @@ from engine.errors import InvalidAction
 from engine.identity import Action, Actor
 from engine.services.context import Env
 from engine.services.identity import require
-from engine.stats import GROUPINGS, Facts, Table, compute
+from engine.stats import GROUPINGS, Facts, Row, Table, compute
 
 LONGEST = 3 * 366  # days in one period: three years
 
@@ -47,6 +47,37 @@ def statistics(env: Env, actor: Actor, start: str | date, end: str | date,
     require(env, actor, Action.VIEW_SUPERVISION, target=f"stats {first}..{last}",
             now=now)
     calendar = env.calendar()
+    facts = _facts(env, first, last)
+    return compute(facts, first, last, by, calendar.local_date, calendar.working_days_between)
+
+
+def monthly(env: Env, actor: Actor, last_day: str | date, months: int = 12, *,
+            now: datetime | None = None) -> list[tuple[str, Row]]:
+    """The whole county's figures month by month, the last month being ``last_day``'s (up to
+    that day): the on-time trend."""
+    _, last = parse_period(last_day, last_day)
+    months = max(1, min(months, 36))
+    first = last.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    require(env, actor, Action.VIEW_SUPERVISION, target=f"stats {first}..{last} monthly",
+            now=now)
+    calendar = env.calendar()
+    facts = _facts(env, first, last)
+    out = []
+    start = first
+    while start <= last:
+        end = min(last, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+        table = compute(facts, start, end, "unit", calendar.local_date,
+                        calendar.working_days_between)
+        out.append((f"{start.year}-{start.month:02d}", table.total))
+        start = end + timedelta(days=1)
+    return out
+
+
+def _facts(env: Env, first: date, last: date) -> Facts:
+    """Everything the figures of ``first`` … ``last`` count, read in one unit of work."""
+    calendar = env.calendar()
     since, until = end_of_day(calendar, first - timedelta(days=1)), end_of_day(calendar, last)
     with env.uow() as uow:
         reads = uow.reads
@@ -60,6 +91,5 @@ def statistics(env: Env, actor: Actor, start: str | date, end: str | date,
         people = ({s.completed_by for s in steps} | {k.person for k in cards}
                   | {b.person for b in breaches})
         names = uow.users.names({p for p in people if p})
-    facts = Facts(cases=cases, steps=steps, cards=cards, breaches=breaches, powers=powers,
-                  names=names)
-    return compute(facts, first, last, by, calendar.local_date, calendar.working_days_between)
+    return Facts(cases=cases, steps=steps, cards=cards, breaches=breaches, powers=powers,
+                 names=names)

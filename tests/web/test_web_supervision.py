@@ -201,3 +201,64 @@ def test_after_a_sweep_the_supervisor_sees_the_red_card_and_follows_it_to_the_ca
     page.screenshot(path=shots / "s07-supervision-tablet.png", full_page=True)
     assert errors == []
     ctx.close()
+
+
+def refused_on_time(site: Site) -> str:
+    """A food licence worked by its posts and refused at the decision, well within its limit."""
+    clerk = as_(site, "chuangkou")
+    number = cases.start_case(site.env, FOOD, person("李四"), actor=clerk).number
+    cases.accept(site.env, number, actor=clerk)
+    for login_name, data in (("hecha", {"opinion": "属实"}), ("shenhe", {"opinion": "同意"}),
+                             ("juzhang", {"decision": "refuse", "opinion": "场所不符合要求"})):
+        [step] = [s for s in cases.find_case(site.env, number).open_steps()]
+        site.clock.at += dt.timedelta(hours=2)
+        cases.complete_task(site.env, step.id, actor=as_(site, login_name), data=data)
+    assert cases.case_view(site.env, number).state.value == "refused"
+    return number
+
+
+def test_the_statistics_page_counts_rates_and_opens_the_cases_behind_each_figure(
+        site: Site, client: Any) -> None:
+    on_time = refused_on_time(site)  # Monday 2 March
+    late = overdue_case(site)  # accepted 2 March, swept 40 days later: carded, still open
+    login(client, "jiancha")
+    query = "from=2026-03-01&to=2026-04-30&by=unit"
+    page = client.get(f"/supervision/stats?{query}")
+    assert page.status_code == 200, page.text
+    html = page.text
+    row = html.split(f"<td>{SCJG}</td>", 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="num">(.*?)</td>', row)
+    counts = [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+    # received 2, accepted 2, decided 1, on time 1, early 1, overdue 0, deemed 0, rate 100 %
+    assert counts[:8] == ["2", "2", "1", "1", "1", "0", "0", "100.0%"], counts
+    assert "<svg" in html and "按时办结率，按月" in html  # the charts, drawn on the server
+    decided = re.search(r'href="(/supervision/stats/cases\?[^"]*figure=decided)"', row)
+    assert decided
+    behind = client.get(decided.group(1).replace("&amp;", "&"))
+    assert behind.status_code == 200 and f'href="/cases/{quote(on_time)}"' in behind.text
+    assert late not in behind.text
+    red = client.get(f"/supervision/stats/cases?{query}&key={quote(SCJG)}&figure=red")
+    assert red.status_code == 200 and late in red.text and on_time not in red.text
+    csv = client.get(f"/supervision/stats.csv?{query}")
+    assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
+    assert SCJG in csv.content.decode("utf-8-sig") and "100.0%" in csv.content.decode("utf-8")
+
+
+def test_a_bad_period_comes_back_beside_the_form_and_non_supervisors_are_refused(
+        site: Site, client: Any) -> None:
+    login(client, "jiancha")
+    bad = client.get("/supervision/stats?from=2026-04-01&to=2026-03-01")
+    assert bad.status_code == 409 and "早于开始日" in bad.text and 'name="from"' in bad.text
+    assert client.get("/supervision/stats?from=someday&to=2026-03-01").status_code == 409
+    login(client, "chuangkou")
+    for path in ("/supervision/stats", "/supervision/stats.csv?from=2026-03-01&to=2026-03-31"):
+        r = client.get(path)
+        assert r.status_code == 403 and "权限不足" in r.text, path
+
+
+def test_a_name_that_looks_like_a_formula_is_text_in_the_csv() -> None:
+    from adapters.stats_export import safe_cell
+
+    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert [safe_cell(v) for v in ("+1", "-1", "@SUM(A1)", "\tx", "县水利局", 3)] == [
+        "'+1", "'-1", "'@SUM(A1)", "'\tx", "县水利局", 3]
