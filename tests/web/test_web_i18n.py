@@ -227,3 +227,38 @@ def test_receipt_in_english(site: Any, client: Any) -> None:
     assert "返回案卷" not in page.text and "扫码查询办理进度" not in page.text
     assert "2026-3-2" in page.text and "2026 年" not in page.text
     assert "收件回执" in page.text  # the document itself is the engine's, in Chinese
+
+
+# -- the designer's pages ----------------------------------------------------------------------
+
+
+def test_designer_pages_in_english(client: Any) -> None:
+    from tests.conftest import FIXTURES
+    from tests.web.conftest import FOOD
+    from tests.web.test_web_designer import page_token, upload
+
+    assert login(client, "shejishi").status_code == 303
+    page = client.get("/designer?lang=en")
+    assert page.status_code == 200
+    for english in ("Process design", "Deployed matters", "Responsible unit", "Version 1",
+                    "Check and preview", "Deploy directly", "Withdraw", "Reason for withdrawing"):
+        assert english in page.text, english
+    for chinese in ("已部署的事项", "上传 BPMN 文件", "检查并预览", "直接部署", "第 1 版", "撤回理由"):
+        assert chinese not in page.text, chinese
+    assert "食品经营许可" in page.text  # the power's name is not translated
+    versions = client.get(f"/designer/powers/{FOOD}")  # the cookie keeps English
+    assert versions.status_code == 200
+    for english in ("Versions", "Deployed by", "Cases in progress", "Current",
+                    "Flowchart of version 1"):
+        assert english in versions.text, english
+    for chinese in ("部署人", "在办件", "第 1 版的流程图", "新的申请按当前版本办理"):
+        assert chinese not in versions.text, chinese
+    data = (FIXTURES / "bpmn" / "lint" / "user_task_without_time_limit.bpmn").read_bytes()
+    check = upload(client, "/designer/check", "审批.bpmn", data, page_token(client))
+    assert check.status_code == 200
+    for english in ("Check result", "Errors found: 1", "Problem and how to fix it",
+                    "Flowchart preview", "Upload again"):
+        assert english in check.text, english
+    for chinese in ("检查结果", "发现 1 个错误", "问题与改法", "流程图预览", "重新上传"):
+        assert chinese not in check.text, chinese
+    assert "Activity_decide" in check.text and "审批.bpmn" in check.text
