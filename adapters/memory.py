@@ -39,6 +39,7 @@ from engine.read_models import (
     StepFacts,
 )
 from engine.services.context import Env
+from engine.stats import SignedReport
 
 R = TypeVar("R")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -47,7 +48,7 @@ _JSON_FIELDS = frozenset({"data", "payload", "workflow_state", "power", "spec", 
                           "workdays"})
 _TABLES = ("definitions", "powers", "serials", "cases", "steps", "timers", "audit", "cards",
            "breaches", "stops", "extensions", "calendar", "flags", "users", "api_keys",
-           "denials", "start_requests", "outbox")
+           "denials", "start_requests", "outbox", "reports")
 
 
 # -- copying rows in and out --------------------------------------------------------------------
@@ -513,6 +514,24 @@ class MemoryFlagRepository(_Repo):
         return [_load(f) for f in rows]
 
 
+class MemoryReportRepository(_Repo):
+    def add(self, report: SignedReport) -> SignedReport:
+        stored = dataclasses.replace(report, id=self.tx.db.next_id("reports"),
+                                     figures=json.loads(json.dumps(report.figures)))
+        self.tx.put("reports", stored.id, stored)
+        return stored
+
+    def get(self, report_id: int) -> SignedReport:
+        row = self.tx.get("reports", report_id)
+        if row is None:
+            raise NotFound(f"没有第 {report_id} 号报告 (no such report)")
+        return dataclasses.replace(row, figures=json.loads(json.dumps(row.figures)))
+
+    def list(self, *, limit: int = 100) -> list[SignedReport]:
+        rows = sorted(self.tx.values("reports"), key=lambda r: -(r.id or 0))[:limit]
+        return [self.get(r.id) for r in rows]
+
+
 class MemorySupervisionReads(_Repo):
     """adapters/sql/read_models.py's counts, from the case rows (engine/read_models.py)."""
 
@@ -732,6 +751,7 @@ class MemoryUnitOfWork:
         self.extensions = MemoryExtensionRepository(tx)
         self.calendar = MemoryCalendarRepository(tx)
         self.flags = MemoryFlagRepository(tx)
+        self.reports = MemoryReportRepository(tx)
         self.reads = MemorySupervisionReads(tx)
         self.outbox = MemoryOutboxRepository(tx)
         self.users = MemoryUserRepository(tx)

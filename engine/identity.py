@@ -137,6 +137,7 @@ class Action(StrEnum):
     RESUME_CLOCK = "resume_clock"
     DECIDE_BREACH = "decide_breach"
     VIEW_SUPERVISION = "view_supervision"
+    SIGN_REPORT = "sign_report"
     CHECK_DEFINITION = "check_definition"
     PUBLISH = "publish"
     DEPLOY = "deploy"
@@ -280,6 +281,7 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
          _handler_or(Role.WINDOW, Role.SUPERVISOR)),
     Rule(Action.DECIDE_BREACH, "决定违诺处理", "监察人员（不是被记录人本人）", _decide_breach),
     Rule(Action.VIEW_SUPERVISION, "查看电子监察", "监察人员", _role(Role.SUPERVISOR)),
+    Rule(Action.SIGN_REPORT, "签发监察报告", "监察人员", _role(Role.SUPERVISOR)),
     Rule(Action.CHECK_DEFINITION, "检查和预览流程文件", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.PUBLISH, "导出公开内容", "公开（发布）人员", _role(Role.PUBLISHER)),
     Rule(Action.DEPLOY, "部署事项", "流程设计人员", _role(Role.DESIGNER)),

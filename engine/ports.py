@@ -26,6 +26,7 @@ from engine.model import (
     Timer,
 )
 from engine.read_models import SupervisionReads
+from engine.stats import SignedReport
 
 
 class Clock(Protocol):
@@ -132,6 +133,14 @@ class CalendarRepository(Protocol):
     def years(self) -> dict[int, dict[str, Any]]: ...
 
 
+class ReportRepository(Protocol):
+    """Signed supervision reports (engine.stats.SignedReport): added, never changed."""
+
+    def add(self, report: SignedReport) -> SignedReport: ...
+    def get(self, report_id: int) -> SignedReport: ...
+    def list(self, *, limit: int = 100) -> list[SignedReport]: ...
+
+
 class FlagRepository(Protocol):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]: ...
 
@@ -199,6 +208,7 @@ class UnitOfWork(Protocol):
     extensions: ExtensionRepository
     calendar: CalendarRepository
     flags: FlagRepository
+    reports: ReportRepository
     reads: SupervisionReads
     outbox: OutboxRepository
     users: UserRepository

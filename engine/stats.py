@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.read_models import BreachFacts, CardFacts, CaseFacts, StepFacts
@@ -113,6 +113,25 @@ class Table:
     by: str
     rows: tuple[Row, ...]
     total: Row
+
+
+@dataclass(frozen=True)
+class SignedReport:
+    """A supervision report a supervisor signed off, archived with its figures as they stood
+    (``to_dict``) and the SHA-256 of their canonical JSON."""
+
+    start: date
+    end: date
+    figures: dict[str, Any]
+    sha256: str
+    signed_by: str
+    signed_at: datetime
+    written_at: datetime
+    id: int | None = None
+
+    @property
+    def table(self) -> Table:
+        return from_dict(self.figures)
 
 
 @dataclass(frozen=True)
@@ -252,3 +271,44 @@ def _ranking(by: str) -> Callable[[Row], tuple[Any, ...]]:
                           r.breaches, r.cards, r.key)
     return lambda r: (r.step_on_time_rate is None, -(r.step_on_time_rate or 0),
                       -r.n("steps_done"), r.breaches, r.cards, r.key)
+
+
+# -- the table as a document (the archived report, `stats --json`) ------------------------------
+
+def _figure_dict(f: Figure) -> dict[str, Any]:
+    return {"count": f.count, "cases": list(f.cases)}
+
+
+def _figure(d: Mapping[str, Any]) -> Figure:
+    return Figure(count=int(d["count"]), cases=[str(c) for c in d["cases"]])
+
+
+def row_to_dict(r: Row) -> dict[str, Any]:
+    return {
+        "key": r.key, "label": r.label, "rank": r.rank,
+        **{name: _figure_dict(r.figures[name]) for name in (*CASE_FIGURES, *STEP_FIGURES,
+                                                             *CARD_KINDS)},
+        "on_time_rate": r.on_time_rate, "early_rate": r.early_rate,
+        "share_of_promised_time_used": r.share_used, "step_on_time_rate": r.step_on_time_rate,
+        "breaches_by_kind": {k: _figure_dict(f) for k, f in r.breaches_by_kind.items()},
+        "breaches_by_measure": {k: _figure_dict(f) for k, f in r.breaches_by_measure.items()},
+    }
+
+
+def to_dict(t: Table) -> dict[str, Any]:
+    """Every figure with the cases behind it; ``from_dict`` reads it back unchanged."""
+    return {"from": t.start.isoformat(), "to": t.end.isoformat(), "by": t.by,
+            "rows": [row_to_dict(r) for r in t.rows], "total": row_to_dict(t.total)}
+
+
+def _row(d: Mapping[str, Any]) -> Row:
+    return Row(key=str(d["key"]), label=str(d["label"]),
+               figures={n: _figure(d[n]) for n in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS)},
+               breaches_by_kind={k: _figure(f) for k, f in d["breaches_by_kind"].items()},
+               breaches_by_measure={k: _figure(f) for k, f in d["breaches_by_measure"].items()},
+               share_used=d["share_of_promised_time_used"], rank=d["rank"])
+
+
+def from_dict(d: Mapping[str, Any]) -> Table:
+    return Table(start=date.fromisoformat(d["from"]), end=date.fromisoformat(d["to"]),
+                 by=str(d["by"]), rows=tuple(_row(r) for r in d["rows"]), total=_row(d["total"]))

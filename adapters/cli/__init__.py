@@ -12,7 +12,19 @@ import click
 
 # Register the verb groups (each module adds its commands to ``cli``). They import only click
 # and cheap modules at the top, so that `--help` answers at once (see common.py).
-from adapters.cli import admin, cases, dbcopy, notices, overview, publishing, stats, supervision, users, web  # noqa: F401
+from adapters.cli import (  # noqa: F401
+    admin,
+    cases,
+    dbcopy,
+    notices,
+    overview,
+    publishing,
+    report,
+    stats,
+    supervision,
+    users,
+    web,
+)
 from adapters.cli.common import cli
 from engine.errors import SunshineError
 

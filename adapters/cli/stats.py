@@ -14,27 +14,6 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def stats_json(t: Any) -> dict[str, Any]:
-    """The table as one JSON document: every figure with the cases behind it."""
-    from engine.stats import CARD_KINDS, CASE_FIGURES, STEP_FIGURES
-
-    def row(r: Any) -> dict[str, Any]:
-        return {
-            "key": r.key, "label": r.label, "rank": r.rank,
-            **{name: {"count": r.figures[name].count, "cases": r.figures[name].cases}
-               for name in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS)},
-            "on_time_rate": r.on_time_rate, "early_rate": r.early_rate,
-            "share_of_promised_time_used": r.share_used,
-            "step_on_time_rate": r.step_on_time_rate,
-            "breaches_by_kind": {k: {"count": f.count, "cases": f.cases}
-                                 for k, f in r.breaches_by_kind.items()},
-            "breaches_by_measure": {k: {"count": f.count, "cases": f.cases}
-                                    for k, f in r.breaches_by_measure.items()},
-        }
-    return {"from": t.start.isoformat(), "to": t.end.isoformat(), "by": t.by,
-            "rows": [row(r) for r in t.rows], "total": row(t.total)}
-
-
 @cli.command("stats")
 @click.option("--from", "start", required=True, help="First day of the period (YYYY-MM-DD, local).")
 @click.option("--to", "end", required=True, help="Last day of the period, included.")
@@ -56,7 +35,9 @@ def stats(ctx: Ctx, start: str, end: str, by: str, figure: str | None, as_json: 
 
     t = statistics(ctx.env, ctx.actor(actor), start, end, by, now=ctx.now)
     if as_json:
-        echo_json(stats_json(t))
+        from engine.stats import to_dict
+
+        echo_json(to_dict(t))
         return
     if figure is not None:
         if figure not in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS):

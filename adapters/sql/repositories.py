@@ -37,6 +37,7 @@ from engine.model import (
     TimerKind,
     TimerStatus,
 )
+from engine.stats import SignedReport
 
 R = TypeVar("R")
 
@@ -345,6 +346,31 @@ class SqlFlagRepository(_Repo):
         rows = self.conn.execute(sa.select(t.applicant_flags).where(
             t.applicant_flags.c.applicant == applicant).order_by(t.applicant_flags.c.id))
         return [_build(ApplicantFlag, r, {}) for r in rows]
+
+
+class SqlReportRepository(_Repo):
+    def add(self, report: SignedReport) -> SignedReport:
+        new_id = self.conn.execute(t.reports.insert().values(
+            period_from=report.start, period_to=report.end, figures=report.figures,
+            sha256=report.sha256, signed_by=report.signed_by, signed_at=report.signed_at,
+            written_at=report.written_at)).inserted_primary_key[0]
+        return dataclasses.replace(report, id=int(new_id))
+
+    @staticmethod
+    def _report(row: Any) -> SignedReport:
+        return SignedReport(start=row.period_from, end=row.period_to, figures=row.figures,
+                            sha256=row.sha256, signed_by=row.signed_by, signed_at=row.signed_at,
+                            written_at=row.written_at, id=row.id)
+
+    def get(self, report_id: int) -> SignedReport:
+        row = self.conn.execute(sa.select(t.reports).where(t.reports.c.id == report_id)).first()
+        if row is None:
+            raise NotFound(f"没有第 {report_id} 号报告 (no such report) — see `sunshine report list`")
+        return self._report(row)
+
+    def list(self, *, limit: int = 100) -> list[SignedReport]:
+        rows = self.conn.execute(sa.select(t.reports).order_by(t.reports.c.id.desc()).limit(limit))
+        return [self._report(r) for r in rows]
 
 
 def stored_calendar_years(engine: sa.Engine) -> dict[int, dict[str, Any]]:

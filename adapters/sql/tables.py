@@ -341,3 +341,20 @@ web_sessions = sa.Table(
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+
+# -- supervision reports (migration 0011) ------------------------------------------------------
+
+# A report a supervisor signed off: the figures as they stood (engine.stats.to_dict), with the
+# SHA-256 of their canonical JSON, so that the same report is printed again unchanged later.
+reports = sa.Table(
+    "reports", metadata, _id(),
+    sa.Column("period_from", sa.Date, nullable=False),
+    sa.Column("period_to", sa.Date, nullable=False),
+    sa.Column("figures", sa.JSON, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("signed_by", sa.String(64), nullable=False),
+    sa.Column("signed_at", UTCDateTime, nullable=False),
+    sa.Column("written_at", UTCDateTime, nullable=False),
+    sa.Index("ix_reports_period", "period_from", "period_to"),
+)

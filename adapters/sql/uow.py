@@ -95,6 +95,7 @@ class SqlUnitOfWork:
         self.extensions = r.SqlExtensionRepository(c)
         self.calendar = r.SqlCalendarRepository(c)
         self.flags = r.SqlFlagRepository(c)
+        self.reports = r.SqlReportRepository(c)
         self.reads = SqlSupervisionReads(c)
         self.outbox = SqlOutboxRepository(c, self._plans)
         self.users = SqlUserRepository(c)

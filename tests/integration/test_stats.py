@@ -272,3 +272,86 @@ def test_the_cli_prints_the_table_and_the_json_agrees(county: Any) -> None:
     refused = cli("--db", url, "--now", NOW, "stats", "--from", PERIODS[0][0], "--to",
                              PERIODS[0][1], "--as", "chuangkou")
     assert refused.code == 9 and "权限不足" in refused.err
+
+
+# -- the periodic report: signed, archived, printed the same later -----------------------------
+
+def test_a_signed_report_keeps_its_figures_and_prints_the_same_pdf_and_workbook_later(
+        county: Any, tmp_path: Any) -> None:
+    import subprocess
+
+    import openpyxl
+
+    from adapters.report import write_pdf, write_xlsx
+    from engine.services.reports import get_report, sign_report
+    from engine.stats import to_dict
+
+    env, _ = county
+    jiancha = identity.resolve(env, "jiancha")
+    signed = sign_report(env, jiancha, "2026-03-01", "2026-03-29")
+    assert signed.id and signed.signed_by == "jiancha"
+    assert signed.figures == to_dict(statistics(env, jiancha, "2026-03-01", "2026-03-29"))
+    # a breach decided after the sign-off changes today's figures, not the signed report
+    pending = next(b for b in list_breaches(env, decided=False)
+                   if b.person != "jiancha" and b.occurred_at.date() <= dt.date(2026, 3, 29))
+    decide_breach(env, pending.id, measure="诫勉教育", reasons="首次", actor=jiancha,
+                  now=dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC))
+    later = to_dict(statistics(env, jiancha, "2026-03-01", "2026-03-29"))
+    assert later != signed.figures
+    again = get_report(env, jiancha, signed.id)
+    assert again.figures == signed.figures and again.sha256 == signed.sha256
+    total = again.table.total
+    pdf = write_pdf(again, tmp_path / "report.pdf", signer="孙监察（jiancha）",
+                    local_time="2026-03-30 10:00")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "2026-03-01 至 2026-03-29 电子监察报告" in text
+    assert f"办结 {total.n('decided')} 件" in text and again.sha256[:32] in text.replace("\n", "")
+    book = openpyxl.load_workbook(write_xlsx(again, tmp_path / "report.xlsx",
+                                             signer="孙监察（jiancha）", local_time="x"))
+    rows = list(book["各单位"].iter_rows(values_only=True))
+    assert rows[2][:3] == ("名次", "单位/事项/岗位/人员", "收件")
+    assert rows[-1][1] == "合计" and rows[-1][4] == total.n("decided")
+    assert [r[1] for r in rows[3:-1]] == [r.label for r in again.table.rows]  # ranked
+
+
+def test_an_altered_archive_and_an_unfinished_period_are_refused(county: Any) -> None:
+    import sqlalchemy as sa
+
+    from engine.services.reports import ReportAltered, get_report, sign_report
+
+    env, _ = county
+    jiancha = identity.resolve(env, "jiancha")
+    with pytest.raises(Exception, match="还没有结束"):
+        sign_report(env, jiancha, "2026-03-01", "2026-03-31")  # today is 30 March
+    with pytest.raises(Exception, match="权限不足"):
+        sign_report(env, identity.resolve(env, "chuangkou"), "2026-03-01", "2026-03-15")
+    signed = sign_report(env, jiancha, "2026-02-01", "2026-02-28")
+    figures = dict(signed.figures)
+    figures["total"] = {**figures["total"], "decided": {"count": 999, "cases": []}}
+    with env.engine.begin() as conn:  # someone with the database edits the archive
+        conn.execute(sa.text("UPDATE reports SET figures = :f WHERE id = :i"),
+                     {"f": json.dumps(figures), "i": signed.id})
+    with pytest.raises(ReportAltered, match="存档已被改动"):
+        get_report(env, jiancha, signed.id)
+
+
+def test_the_workbook_shows_a_formula_looking_name_as_text(tmp_path: Any) -> None:
+    import openpyxl
+
+    from adapters.report import write_xlsx
+    from engine.stats import Table, _new_row, to_dict
+
+    evil = _new_row("=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0")
+    total = _new_row("*", "合计")
+    table = Table(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), by="unit", rows=(evil,),
+                  total=total)
+    from engine.stats import SignedReport
+
+    report = SignedReport(start=table.start, end=table.end, figures=to_dict(table), sha256="0",
+                          signed_by="jiancha", signed_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+                          written_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC), id=1)
+    book = openpyxl.load_workbook(write_xlsx(report, tmp_path / "r.xlsx", signer="x",
+                                             local_time="y"))
+    cell = list(book["各单位"].iter_rows(values_only=True))[3][1]
+    assert cell == "'=cmd|' /C calc'!A0"

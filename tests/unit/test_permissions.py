@@ -397,12 +397,17 @@ def test_only_designers_deploy_and_withdraw_and_a_withdrawal_says_who_and_why(en
         received(env)
 
 
-@covers(Action.VIEW_SUPERVISION, Action.CHECK_DEFINITION, Action.PUBLISH)
+@covers(Action.VIEW_SUPERVISION, Action.CHECK_DEFINITION, Action.PUBLISH, Action.SIGN_REPORT)
 def test_supervision_design_and_publishing_pages_are_for_their_roles(env: Env) -> None:
     from engine.services import web_views
 
     refused(env, HEAD, lambda: web_views.supervision_page(env, HEAD), "查看电子监察", "监察人员")
     assert web_views.supervision_page(env, SUPERVISOR) is not None
+    from engine.services.reports import sign_report
+
+    refused(env, HEAD, lambda: sign_report(env, HEAD, "2026-02-01", "2026-02-28"),
+            "签发监察报告", "监察人员")
+    assert sign_report(env, SUPERVISOR, "2026-02-01", "2026-02-28").signed_by == "jiancha"
     refused(env, CLERK, lambda: web_views.designer_catalogue(env, CLERK), "流程设计人员")
     assert web_views.designer_catalogue(env, DESIGNER)
     publisher = actor("gongkai", Role.PUBLISHER, unit="县政务服务中心")
