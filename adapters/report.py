@@ -11,13 +11,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from adapters.stats_export import HEADER, percent, table_rows
+from engine.model import BREACH_LABELS
 from engine.stats import LABELS, SignedReport
 
-BREACH_LABELS = {
-    "overdue_step": "环节超时", "overdue_case": "超过承诺时限", "deemed_approval": "超时默许",
-    "absent_consent": "缺席默认", "late_extension": "延期申请逾期", "second_notice": "违反一次性告知",
-    "complaint_upheld": "投诉属实", "off_system": "体外审批", "deemed_renewal": "视为准予延续",
-}
 MEASURE_LABELS = {"none": "不予追究", "pending": "待决定"}
 
 

@@ -135,6 +135,13 @@ class BreachKind(str, enum.Enum):
     DEEMED_RENEWAL = "deemed_renewal"  # 视为准予延续 (ALL Art. 50)
 
 
+BREACH_LABELS: dict[str, str] = {
+    "overdue_step": "环节超时", "overdue_case": "超过承诺时限", "deemed_approval": "超时默许",
+    "absent_consent": "缺席默认", "late_extension": "延期申请逾期", "second_notice": "违反一次性告知",
+    "complaint_upheld": "投诉属实", "off_system": "体外审批", "deemed_renewal": "视为准予延续",
+}  # BreachKind code → how supervisors and reports name it
+
+
 class Measure(str, enum.Enum):
     """Accountability measures (违诺追究), mildest first."""
 

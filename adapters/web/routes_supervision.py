@@ -14,17 +14,16 @@ from adapters.web.deps import acting, env_of, read_form, signed_in, text
 from adapters.web.render import render
 from adapters.web.sessions import Signed
 from engine.errors import Forbidden
+from engine.model import BREACH_LABELS
 from engine.services import supervision, web_views
+from engine.stats import CARD_KINDS as STAT_CARD_KINDS
+from engine.stats import LABELS as STAT_LABELS
 
 router = APIRouter(include_in_schema=False)
 
-CARD_KINDS = {"warning": "预警", "yellow": "黄牌", "red": "红牌", "statutory": "超法定时限"}
+CARD_KINDS = {kind: STAT_LABELS[kind] for kind in STAT_CARD_KINDS}  # 预警 黄牌 红牌 超法定时限
 CARD_AGAINST = {"step": "环节时限", "promised": "承诺时限", "statutory": "法定时限"}
-BREACH_KINDS = {
-    "overdue_step": "环节超时", "overdue_case": "超过承诺时限", "deemed_approval": "超时默许",
-    "absent_consent": "缺席默认", "late_extension": "延期申请逾期", "second_notice": "违反一次性告知",
-    "complaint_upheld": "投诉属实", "off_system": "体外审批", "deemed_renewal": "视为准予延续",
-}
+BREACH_KINDS = BREACH_LABELS
 MEASURES = {"none": "不予追究"}  # the others are named in Chinese already
 LABELS = {"CARD_KINDS": CARD_KINDS, "CARD_AGAINST": CARD_AGAINST, "BREACH_KINDS": BREACH_KINDS,
           "MEASURES": MEASURES, "WHICH": web_views.WHICH}
