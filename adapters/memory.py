@@ -48,7 +48,8 @@ _JSON_FIELDS = frozenset({"data", "payload", "workflow_state", "power", "spec", 
                           "workdays"})
 _TABLES = ("definitions", "powers", "serials", "cases", "steps", "timers", "audit", "cards",
            "breaches", "stops", "extensions", "calendar", "flags", "users", "api_keys",
-           "denials", "start_requests", "outbox", "reports")
+           "denials", "start_requests", "outbox", "reports", "ratings", "complaints",
+           "exchange_exports")
 
 
 # -- copying rows in and out --------------------------------------------------------------------

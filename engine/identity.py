@@ -138,6 +138,17 @@ class Action(StrEnum):
     DECIDE_BREACH = "decide_breach"
     VIEW_SUPERVISION = "view_supervision"
     SIGN_REPORT = "sign_report"
+    RECORD_RATING = "record_rating"
+    REPLY_REVIEW = "reply_review"
+    RECORD_COMPLAINT = "record_complaint"
+    DECIDE_COMPLAINT = "decide_complaint"
+    REPLY_CARD = "reply_card"
+    APPEAL_CARD = "appeal_card"
+    DECIDE_CARD = "decide_card"
+    ORDER_CASE = "order_case"
+    REPLY_ORDER = "reply_order"
+    RECORD_OFF_SYSTEM = "record_off_system"
+    EXPORT_EXCHANGE = "export_exchange"
     CHECK_DEFINITION = "check_definition"
     PUBLISH = "publish"
     DEPLOY = "deploy"
@@ -243,6 +254,28 @@ def _handler_or(*roles: Role) -> Callable[..., str | None]:
     return check
 
 
+def _unit_staff(actor: Actor, *, unit: str | None = None, post: str | None = None,
+                **_: Any) -> str | None:
+    """The unit a card, a bad rating or a 督办 is addressed to answers for itself: its staff (or
+    those holding the named post there, seconded staff included)."""
+    seconded = {p.partition("@")[2] for p in actor.posts | actor.leads if "@" in p}
+    if unit and (_same_unit(actor.unit, unit) or any(_same_unit(s, unit) for s in seconded)):
+        return None
+    if post and actor.holds(post, unit):
+        return None
+    return f"{actor.label}不是{unit or '被督查单位'}的人员"
+
+
+def _unit_leader(actor: Actor, *, unit: str | None = None, post: str | None = None,
+                 **_: Any) -> str | None:
+    """An appeal speaks for the unit: its head (负责人) or the leader of the carded post."""
+    if actor.has(Role.HEAD) and unit and _same_unit(actor.unit, unit):
+        return None
+    if post and actor.leads_post(post, unit):
+        return None
+    return f"{actor.label}不是{unit or '被督查单位'}的负责人，也不是“{post or '—'}”岗位的负责人"
+
+
 def _decide_breach(actor: Actor, *, against: Iterable[str | None] = (), **_: Any) -> str | None:
     if not actor.has(Role.SUPERVISOR):
         return f"{actor.label}不是监察人员"
@@ -282,6 +315,21 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.DECIDE_BREACH, "决定违诺处理", "监察人员（不是被记录人本人）", _decide_breach),
     Rule(Action.VIEW_SUPERVISION, "查看电子监察", "监察人员", _role(Role.SUPERVISOR)),
     Rule(Action.SIGN_REPORT, "签发监察报告", "监察人员", _role(Role.SUPERVISOR)),
+    Rule(Action.RECORD_RATING, "代为登记好差评", "窗口人员", _role(Role.WINDOW)),
+    Rule(Action.REPLY_REVIEW, "差评整改回复", "被评价单位的人员", _unit_staff),
+    Rule(Action.RECORD_COMPLAINT, "登记投诉", "窗口人员或监察人员",
+         _role(Role.WINDOW, Role.SUPERVISOR)),
+    Rule(Action.DECIDE_COMPLAINT, "作出投诉调查结论", "监察人员（不是被投诉人本人）",
+         _decide_breach),
+    Rule(Action.REPLY_CARD, "回告", "被亮牌单位的人员", _unit_staff),
+    Rule(Action.APPEAL_CARD, "申诉", "被亮牌单位的负责人或该岗位的负责人", _unit_leader),
+    Rule(Action.DECIDE_CARD, "维持、撤销或退回黄红牌", "监察人员（不是被亮牌人本人）",
+         _decide_breach),
+    Rule(Action.ORDER_CASE, "督办", "监察人员", _role(Role.SUPERVISOR)),
+    Rule(Action.REPLY_ORDER, "督办回复", "被督办单位的人员", _unit_staff),
+    Rule(Action.RECORD_OFF_SYSTEM, "记录体外审批", "监察人员", _role(Role.SUPERVISOR)),
+    Rule(Action.EXPORT_EXCHANGE, "导出省级数据交换", "监察人员或系统管理员",
+         _role(Role.SUPERVISOR, Role.ADMIN)),
     Rule(Action.CHECK_DEFINITION, "检查和预览流程文件", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.PUBLISH, "导出公开内容", "公开（发布）人员", _role(Role.PUBLISHER)),
     Rule(Action.DEPLOY, "部署事项", "流程设计人员", _role(Role.DESIGNER)),

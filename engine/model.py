@@ -219,14 +219,27 @@ class Card:
     person: str | None = None
     note: str = ""
     id: int | None = None
+    # the carded unit's answer (回告), its appeal (申诉) and the supervisor's decision on it
+    reply: str | None = None
+    replied_by: str | None = None
+    replied_at: datetime | None = None
+    appeal: str | None = None
+    appealed_by: str | None = None
+    appealed_at: datetime | None = None
+    decision: str | None = None  # upheld (维持), withdrawn (撤销), returned (退回)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reasons: str | None = None
 
 
 @dataclass
 class Breach:
-    """A breach of a public commitment (违诺) and the supervisor's decision on it."""
+    """A breach of a public commitment (违诺) and the supervisor's decision on it. Most belong to
+    a case; an off-system approval (体外审批) or a complaint upheld against a person with no case
+    in the system has none (``case_id`` None) and names its power and unit itself."""
 
-    case_id: int
-    case_number: str
+    case_id: int | None
+    case_number: str | None
     kind: BreachKind
     occurred_at: datetime
     facts: str
@@ -238,6 +251,60 @@ class Breach:
     reasons: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    id: int | None = None
+    ref: str | None = None  # what it answers to beyond its step: complaint:TS…, order:2, offsystem
+    person_basis: str | None = None  # how the person was named: claimant, sole_holder, leader, named, none
+    power_code: str | None = None  # for a breach with no case
+    unit: str | None = None
+    recorded_by: str | None = None  # the supervisor who recorded a finding; None: the engine
+
+
+@dataclass
+class Rating:
+    """好差评: the applicant's rating of a finished case, once per case. A bad one (score ≤ 2)
+    opens a review for the unit: 整改 and a reply due by ``review_due``."""
+
+    case_id: int
+    case_number: str
+    power_code: str
+    unit: str
+    score: int  # 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意
+    rated_at: datetime
+    channel: str  # qr, web, window, phone
+    words: str = ""
+    review_due: date | None = None
+    reply: str | None = None
+    replied_by: str | None = None
+    replied_at: datetime | None = None
+    carded_at: datetime | None = None  # the review ran past its limit and was carded
+    id: int | None = None
+
+
+@dataclass
+class Complaint:
+    """投诉: recorded against a case, a person or a unit, investigated by a deadline; upheld →
+    a breach (投诉属实) against the named person with a measure; not upheld → the reasons."""
+
+    number: str  # TS2026-00001
+    received_at: datetime
+    received_by: str
+    channel: str  # phone (12345), web, letter, visit
+    complainant: str
+    contact: str
+    facts: str
+    due_day: date
+    case_number: str | None = None
+    task_id: str | None = None
+    step_name: str | None = None
+    against_unit: str | None = None
+    against_post: str | None = None
+    against_person: str | None = None
+    status: str = "open"  # open, upheld, not_upheld
+    findings: str | None = None
+    measure: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    breach_id: int | None = None
     id: int | None = None
 
 

@@ -188,12 +188,22 @@ cards = sa.Table(
     sa.Column("person", sa.String(100)),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+    sa.Column("reply", sa.Text),
+    sa.Column("replied_by", sa.String(64)),
+    sa.Column("replied_at", UTCDateTime),
+    sa.Column("appeal", sa.Text),
+    sa.Column("appealed_by", sa.String(64)),
+    sa.Column("appealed_at", UTCDateTime),
+    sa.Column("decision", sa.String(12)),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("decision_reasons", sa.Text),
 )
 
 breaches = sa.Table(
     "breaches", metadata, _id(),
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
-    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=True, index=True),
+    sa.Column("case_number", sa.String(50), nullable=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("facts", sa.Text, nullable=False),
@@ -206,6 +216,11 @@ breaches = sa.Table(
     sa.Column("decided_by", sa.String(100)),
     sa.Column("decided_at", UTCDateTime),
     sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+    sa.Column("ref", sa.String(40)),
+    sa.Column("person_basis", sa.String(20)),
+    sa.Column("power_code", sa.String(36)),
+    sa.Column("unit", sa.String(100)),
+    sa.Column("recorded_by", sa.String(64)),
 )
 
 clock_stops = sa.Table(
@@ -357,4 +372,58 @@ reports = sa.Table(
     sa.Column("signed_at", UTCDateTime, nullable=False),
     sa.Column("written_at", UTCDateTime, nullable=False),
     sa.Index("ix_reports_period", "period_from", "period_to"),
+)
+
+ratings = sa.Table(
+    "ratings", metadata, _id(),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, unique=True),
+    sa.Column("case_number", sa.String(50), nullable=False),
+    sa.Column("power_code", sa.String(36), nullable=False),
+    sa.Column("unit", sa.String(100), nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("rated_at", UTCDateTime, nullable=False),
+    sa.Column("channel", sa.String(12), nullable=False),
+    sa.Column("words", sa.Text, nullable=False),
+    sa.Column("review_due", sa.Date),
+    sa.Column("reply", sa.Text),
+    sa.Column("replied_by", sa.String(64)),
+    sa.Column("replied_at", UTCDateTime),
+    sa.Column("carded_at", UTCDateTime),
+    sa.Index("ix_ratings_rated_at", "rated_at"),
+)
+
+complaints = sa.Table(
+    "complaints", metadata, _id(),
+    sa.Column("number", sa.String(20), nullable=False, unique=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("received_by", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(12), nullable=False),
+    sa.Column("complainant", sa.String(100), nullable=False),
+    sa.Column("contact", sa.String(100), nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("due_day", sa.Date, nullable=False),
+    sa.Column("case_number", sa.String(50), index=True),
+    sa.Column("task_id", sa.String(36)),
+    sa.Column("step_name", sa.String(200)),
+    sa.Column("against_unit", sa.String(100)),
+    sa.Column("against_post", sa.String(100)),
+    sa.Column("against_person", sa.String(64)),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("findings", sa.Text),
+    sa.Column("measure", sa.String(20)),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("breach_id", sa.Integer),
+    sa.Index("ix_complaints_status_due", "status", "due_day"),
+)
+
+exchange_exports = sa.Table(
+    "exchange_exports", metadata, _id(),
+    sa.Column("mode", sa.String(12), nullable=False),  # period, incremental
+    sa.Column("since", UTCDateTime),  # exclusive lower bound of the changes exported
+    sa.Column("until", UTCDateTime, nullable=False),  # inclusive upper bound
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("exported_by", sa.String(64), nullable=False),
+    sa.Column("exported_at", UTCDateTime, nullable=False),
 )
