@@ -26,8 +26,19 @@ from zoneinfo import ZoneInfo
 from engine.calendar import WorkingCalendar
 from engine.case import Case
 from engine.documents import Notice, NoticeStatus
-from engine.errors import Conflict, NotFound
-from engine.model import ApplicantFlag, AuditEvent, Breach, Card, Rules, StepRecord, Timer, TimerStatus
+from engine.errors import Conflict, InvalidAction, NotFound
+from engine.model import (
+    ApplicantFlag,
+    AuditEvent,
+    Breach,
+    Card,
+    Complaint,
+    Rating,
+    Rules,
+    StepRecord,
+    Timer,
+    TimerStatus,
+)
 from engine.read_models import (
     DECIDED_CLOCK,
     OPEN_STATES,
@@ -472,6 +483,13 @@ class MemoryCardRepository(_ByCaseRepo):
 class MemoryBreachRepository(_ByCaseRepo):
     table = "breaches"
 
+    def add(self, breach: Breach) -> Breach:
+        if breach.case_id is not None:
+            raise ValueError("a case's breaches are saved with the case (CaseRepository.save)")
+        breach.id = self.tx.db.next_id("breaches")
+        self.tx.put("breaches", breach.id, _store(breach))
+        return breach
+
     def get(self, breach_id: int) -> Breach:
         row = self.tx.get("breaches", breach_id)
         if row is None:
@@ -725,6 +743,73 @@ class MemoryOutboxRepository(_Repo):
 # -- unit of work ---------------------------------------------------------------------------------
 
 
+class MemoryRatingRepository(_Repo):
+    """adapters/sql/repositories.py's ratings: one per case, a bad one has its review day."""
+
+    def add(self, rating: Rating) -> Rating:
+        if any(r.case_id == rating.case_id for r in self.tx.values("ratings")):
+            raise InvalidAction(f"办件 {rating.case_number} 已经评价过，每件只能评价一次 "
+                                f"(the case was rated already)", field="case")
+        rating.id = self.tx.db.next_id("ratings")
+        self.tx.put("ratings", rating.id, _store(rating))
+        return rating
+
+    def for_case(self, case_id: int) -> Rating | None:
+        row = next((r for r in self.tx.values("ratings") if r.case_id == case_id), None)
+        return _load(row) if row is not None else None
+
+    def save(self, rating: Rating) -> None:
+        self.tx.put("ratings", rating.id, _store(rating))
+
+    def list(self, *, bad: bool = False, unit: str | None = None,
+             limit: int = 1000) -> list[Rating]:
+        rows = sorted(self.tx.values("ratings"), key=lambda r: (r.rated_at, r.id), reverse=True)
+        rows = [r for r in rows if (not bad or r.review_due is not None)
+                and (unit is None or r.unit == unit)]
+        return [_load(r) for r in rows[:limit]]
+
+    def counts(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for r in self.tx.values("ratings"):
+            out[r.score] = out.get(r.score, 0) + 1
+        return out
+
+    def reviews_due(self, before: dt.date) -> list[Rating]:
+        rows = [r for r in self.tx.values("ratings") if r.review_due is not None
+                and r.review_due < before and r.reply is None and r.carded_at is None]
+        return [_load(r) for r in sorted(rows, key=lambda r: (r.review_due, r.id))]
+
+
+class MemoryComplaintRepository(_Repo):
+    def add(self, complaint: Complaint) -> Complaint:
+        if any(c.number == complaint.number for c in self.tx.values("complaints")):
+            raise Conflict(f"complaint number {complaint.number} is already taken")
+        complaint.id = self.tx.db.next_id("complaints")
+        self.tx.put("complaints", complaint.id, _store(complaint))
+        return complaint
+
+    def get(self, number: str) -> Complaint:
+        row = next((c for c in self.tx.values("complaints") if c.number == number), None)
+        if row is None:
+            raise NotFound(f"没有投诉 {number}，请核对投诉编号（如 TS2026-00001） (no such complaint)",
+                           field="complaint")
+        return _load(row)
+
+    def save(self, complaint: Complaint) -> None:
+        self.tx.put("complaints", complaint.id, _store(complaint))
+
+    def list(self, *, open_only: bool = False, limit: int = 1000) -> list[Complaint]:
+        rows = sorted(self.tx.values("complaints"), key=lambda c: (c.received_at, c.id),
+                      reverse=True)
+        return [_load(c) for c in rows if not open_only or c.status == "open"][:limit]
+
+    def link_breach(self, number: str, ref: str) -> None:
+        found = [b.id for b in self.tx.values("breaches") if b.ref == ref]
+        complaint = self.get(number)
+        complaint.breach_id = max(found) if found else None
+        self.save(complaint)
+
+
 class MemoryUnitOfWork:
     """One transaction over all repositories; ``commit`` once, anything else is discarded."""
 
@@ -757,6 +842,8 @@ class MemoryUnitOfWork:
         self.outbox = MemoryOutboxRepository(tx)
         self.users = MemoryUserRepository(tx)
         self.start_requests = MemoryStartRequestRepository(tx)
+        self.ratings = MemoryRatingRepository(tx)
+        self.complaints = MemoryComplaintRepository(tx)
 
     def commit(self) -> None:
         tx = self._require()

@@ -21,7 +21,9 @@ from engine.model import (
     Breach,
     Card,
     ClockStop,
+    Complaint,
     Extension,
+    Rating,
     StepRecord,
     Timer,
 )
@@ -114,6 +116,9 @@ class CardRepository(Protocol):
 
 
 class BreachRepository(Protocol):
+    def add(self, breach: Breach) -> Breach:
+        """A breach with no case (``case_id`` None); a case's breaches are saved with it."""
+        ...
     def get(self, breach_id: int) -> Breach: ...
     def for_case(self, case_id: int) -> list[Breach]: ...
     def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]: ...
@@ -196,6 +201,37 @@ class Sender(Protocol):
     def send(self, document: Document, recipient: str) -> None: ...
 
 
+class RatingRepository(Protocol):
+    """好差评 (engine.model.Rating), one per case (the case id is unique): ``add`` raises
+    InvalidAction when the case was rated already; a bad rating's review (reply, card) is
+    written with ``save``. A bad rating is one with a ``review_due`` day. ``list`` is newest
+    first."""
+
+    def add(self, rating: Rating) -> Rating: ...
+    def for_case(self, case_id: int) -> Rating | None: ...
+    def save(self, rating: Rating) -> None: ...
+    def list(self, *, bad: bool = False, unit: str | None = None,
+             limit: int = 1000) -> list[Rating]: ...
+    def counts(self) -> dict[int, int]:
+        """How many ratings of each score (1–5) there are."""
+        ...
+    def reviews_due(self, before: date) -> list[Rating]:
+        """Bad ratings neither replied to nor carded whose review was due before ``before``."""
+        ...
+
+
+class ComplaintRepository(Protocol):
+    """投诉 (engine.model.Complaint), by number. ``link_breach`` sets a complaint's breach to
+    the breach recorded with ``ref`` in the same unit of work (on PostgreSQL the breach's id is
+    known only when the case's planned writes are sent, so the link goes with them)."""
+
+    def add(self, complaint: Complaint) -> Complaint: ...
+    def get(self, number: str) -> Complaint: ...
+    def save(self, complaint: Complaint) -> None: ...
+    def list(self, *, open_only: bool = False, limit: int = 1000) -> list[Complaint]: ...
+    def link_breach(self, number: str, ref: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     definitions: DefinitionRepository
     cases: CaseRepository
@@ -213,6 +249,8 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     users: UserRepository
     start_requests: StartRequestRepository
+    ratings: RatingRepository
+    complaints: ComplaintRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -14,6 +14,7 @@ import click
 # and cheap modules at the top, so that `--help` answers at once (see common.py).
 from adapters.cli import (  # noqa: F401
     admin,
+    audit,
     cases,
     dbcopy,
     notices,
@@ -99,6 +100,7 @@ EXIT_CODES = {
     "permission_denied": 9,
     "copy_not_verified": 10,
     "render_error": 11,
+    "trail_altered": 12,
 }
 
 

@@ -279,6 +279,31 @@ class SqlAuditRepository(_Repo):
             t.audit_events.c.case_id == case_id).order_by(t.audit_events.c.seq))
         return [_build(AuditEvent, r, {}, skip=("id",)) for r in rows]
 
+    def heads(self) -> list[tuple[str, int, str]]:
+        """Every case's chain head: (case number, last seq, its hash), by case number."""
+        a, c = t.audit_events.c, t.cases.c
+        last = (sa.select(a.case_id, sa.func.max(a.seq).label("seq"))
+                .group_by(a.case_id).subquery())
+        rows = self.conn.execute(
+            sa.select(c.number, a.seq, a.hash)
+            .join_from(t.audit_events, last,
+                       sa.and_(a.case_id == last.c.case_id, a.seq == last.c.seq))
+            .join(t.cases, c.id == a.case_id).order_by(c.number))
+        return [(r.number, r.seq, r.hash) for r in rows]
+
+    def for_numbers(self, numbers: list[str]) -> dict[str, list[AuditEvent]]:
+        """The stored events of these cases, by case number, each in sequence order."""
+        a, c = t.audit_events.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(c.number, t.audit_events).join_from(t.audit_events, t.cases,
+                                                           c.id == a.case_id)
+            .where(c.number.in_(numbers)).order_by(a.case_id, a.seq, a.id))
+        chains: dict[str, list[AuditEvent]] = {}
+        for r in rows:
+            chains.setdefault(r.number, []).append(AuditEvent(
+                r.case_id, r.seq, r.at, r.actor, r.kind, r.payload, r.prev_hash, r.hash))
+        return chains
+
 
 class SqlCardRepository(_Repo):
     def for_case(self, case_id: int) -> list[Card]:

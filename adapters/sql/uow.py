@@ -101,6 +101,8 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(c)
         self.start_requests = SqlStartRequestRepository(c)
         self.web_sessions = SqlWebSessionRepository(c)
+        self.ratings = r.SqlRatingRepository(c)
+        self.complaints = r.SqlComplaintRepository(c, self._plans)
         return self
 
     def __exit__(self, *exc: object) -> None:

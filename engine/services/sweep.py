@@ -59,7 +59,27 @@ def sweep(env: Env, now: datetime | None = None, *, limit: int | None = None) ->
             report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
         else:
             report.skipped += 1
+    _card_overdue_reviews(env, at, report)
     return report
+
+
+def _card_overdue_reviews(env: Env, at: datetime, report: SweepReport) -> None:
+    """好差评: bad ratings not answered by their day are carded (engine/services/feedback.py);
+    each case in its own transaction, and a failure here never stops the sweep."""
+    from engine.services.feedback import card_overdue_reviews
+
+    try:
+        reviews = card_overdue_reviews(env, at)
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as err:  # noqa: BLE001 - the ratings must not stop the deadlines
+        report.errors.append(f"reviews: {_reason(err)}")
+        return
+    report.errors.extend(reviews.errors)
+    if reviews.carded:
+        report.fired += len(reviews.carded)
+        report.by_kind["review_overdue"] = (report.by_kind.get("review_overdue", 0)
+                                            + len(reviews.carded))
 
 
 class TimerFailed(Exception):
