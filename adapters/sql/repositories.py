@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import tables as t
 from engine.deadlines import Deadline
-from engine.errors import NotFound
+from engine.errors import InvalidAction, NotFound
 from engine.model import (
     ApplicantFlag,
     AuditEvent,
@@ -29,8 +29,10 @@ from engine.model import (
     Card,
     CardKind,
     ClockStop,
+    Complaint,
     Extension,
     Measure,
+    Rating,
     StepRecord,
     TaskStatus,
     Timer,
@@ -319,6 +321,18 @@ class SqlCardRepository(_Repo):
 
 
 class SqlBreachRepository(_Repo):
+    def add(self, breach: Breach) -> Breach:
+        """A breach with no case (体外审批, a complaint upheld against a person or unit with no
+        case in the system); a case's own breaches are saved with the case. Its dedupe key is
+        its ``ref`` (complaint:TS…), so the same finding is never written twice."""
+        if breach.case_id is not None:
+            raise ValueError("a case's breaches are saved with the case (CaseRepository.save)")
+        row = _row(breach, skip=("id",))
+        row["dedupe"] = f"-:{breach.kind.value}:{breach.ref or breach.occurred_at.isoformat()}"
+        breach.id = int(self.conn.execute(t.breaches.insert().values(**row))
+                        .inserted_primary_key[0])
+        return breach
+
     def get(self, breach_id: int) -> Breach:
         row = self.conn.execute(sa.select(t.breaches).where(t.breaches.c.id == breach_id)).first()
         if row is None:
@@ -402,3 +416,99 @@ def stored_calendar_years(engine: sa.Engine) -> dict[int, dict[str, Any]]:
     """The imported calendar years, read before any unit of work opens (the composition root)."""
     with engine.connect() as conn:
         return SqlCalendarRepository(conn).years()
+
+
+# -- 好差评 and 投诉 (engine/services/feedback.py) ---------------------------------------------
+
+
+class SqlRatingRepository(_Repo):
+    """Ratings, one per case (``ratings.case_id`` is unique)."""
+
+    def add(self, rating: Rating) -> Rating:
+        try:
+            with self.conn.begin_nested():
+                new_id = self.conn.execute(t.ratings.insert().values(
+                    **_row(rating, skip=("id",)))).inserted_primary_key[0]
+        except IntegrityError:
+            raise InvalidAction(f"办件 {rating.case_number} 已经评价过，每件只能评价一次 "
+                                f"(the case was rated already)", field="case") from None
+        rating.id = int(new_id)
+        return rating
+
+    def for_case(self, case_id: int) -> Rating | None:
+        row = self.conn.execute(sa.select(t.ratings).where(t.ratings.c.case_id == case_id)).first()
+        return _build(Rating, row, {}) if row is not None else None
+
+    def save(self, rating: Rating) -> None:
+        self.conn.execute(t.ratings.update().where(t.ratings.c.id == rating.id)
+                          .values(**_row(rating, skip=("id",))))
+
+    def list(self, *, bad: bool = False, unit: str | None = None,
+             limit: int = 1000) -> list[Rating]:
+        r = t.ratings.c
+        query = sa.select(t.ratings).order_by(r.rated_at.desc(), r.id.desc()).limit(limit)
+        if bad:  # a bad rating is the one that opened a review
+            query = query.where(r.review_due.is_not(None))
+        if unit is not None:
+            query = query.where(r.unit == unit)
+        return [_build(Rating, row, {}) for row in self.conn.execute(query)]
+
+    def counts(self) -> dict[int, int]:
+        r = t.ratings.c
+        rows = self.conn.execute(sa.select(r.score, sa.func.count()).group_by(r.score))
+        return {int(score): int(n) for score, n in rows}
+
+    def reviews_due(self, before: date) -> list[Rating]:
+        r = t.ratings.c
+        query = (sa.select(t.ratings)
+                 .where(r.review_due < before, r.reply.is_(None), r.carded_at.is_(None))
+                 .order_by(r.review_due, r.id))
+        return [_build(Rating, row, {}) for row in self.conn.execute(query)]
+
+
+class SqlComplaintRepository(_Repo):
+    """Complaints by number. ``link_breach`` runs after the case's writes: at once on SQLite,
+    with the case's planned writes on PostgreSQL (adapters/sql/pg_path.py)."""
+
+    def __init__(self, conn: Connection, plans: list[Any] | None = None) -> None:
+        super().__init__(conn)
+        self.plans = plans
+
+    def add(self, complaint: Complaint) -> Complaint:
+        complaint.id = int(self.conn.execute(t.complaints.insert().values(
+            **_row(complaint, skip=("id",)))).inserted_primary_key[0])
+        return complaint
+
+    def get(self, number: str) -> Complaint:
+        row = self.conn.execute(sa.select(t.complaints).where(
+            t.complaints.c.number == number)).first()
+        if row is None:
+            raise NotFound(f"没有投诉 {number}，请核对投诉编号（如 TS2026-00001） (no such complaint)",
+                           field="complaint")
+        return _build(Complaint, row, {})
+
+    def save(self, complaint: Complaint) -> None:
+        self.conn.execute(t.complaints.update().where(t.complaints.c.id == complaint.id)
+                          .values(**_row(complaint, skip=("id",))))
+
+    def list(self, *, open_only: bool = False, limit: int = 1000) -> list[Complaint]:
+        c = t.complaints.c
+        query = sa.select(t.complaints).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
+        if open_only:
+            query = query.where(c.status == "open")
+        return [_build(Complaint, row, {}) for row in self.conn.execute(query)]
+
+    def link_breach(self, number: str, ref: str) -> None:
+        b, c = t.breaches.c, t.complaints.c
+        found = sa.select(sa.func.max(b.id)).where(b.ref == ref).scalar_subquery()
+        statement = t.complaints.update().where(c.number == number).values(breach_id=found)
+        if self.pg and self.plans is not None:
+            from adapters.sql import pg_path
+
+            plan = pg_path.WritePlan(case_number=number)
+            plan.statements.append((
+                "UPDATE complaints SET breach_id = (SELECT max(id) FROM breaches WHERE ref = "
+                "%(ref)s) WHERE number = %(number)s", [{"ref": ref, "number": number}]))
+            self.plans.append(plan)
+            return
+        self.conn.execute(statement)
