@@ -33,6 +33,9 @@ class Settings:
     print_dir: str = "./notices"
     sms_gateway: str = ""  # "", "log" or package.module:factory
     sms_log: str = ""  # the log gateway's file (default: sms.log in the print directory)
+    # sealing the audit trail (docs/operations.md, 审计签章): no key → the worker does not seal
+    seal_key: str = ""
+    seal_dir: str = "./seals"
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -67,6 +70,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         sweep_interval_seconds=int(_float(env, "SUNSHINE_SWEEP_INTERVAL", 30)),
         rules=Rules(warning_share=share, red_card_against=red),
         mode=mode,
+        seal_key=env.get("SUNSHINE_SEAL_KEY", "").strip(),
+        seal_dir=env.get("SUNSHINE_SEAL_DIR", "").strip() or "./seals",
         **_delivery(env),
     )
 

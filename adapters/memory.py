@@ -458,6 +458,22 @@ class MemoryAuditRepository(_Repo):
                       key=lambda e: e.seq)
         return [_load(e) for e in rows]
 
+    def heads(self) -> list[tuple[str, int, str]]:
+        numbers = {c.id: c.number for c in self.tx.values("cases")}
+        last: dict[int, AuditEvent] = {}
+        for e in self.tx.values("audit"):
+            if e.case_id not in last or e.seq > last[e.case_id].seq:
+                last[e.case_id] = e
+        return sorted((numbers[cid], e.seq, e.hash) for cid, e in last.items() if cid in numbers)
+
+    def for_numbers(self, numbers: list[str]) -> dict[str, list[AuditEvent]]:
+        ids = {c.id: c.number for c in self.tx.values("cases") if c.number in set(numbers)}
+        chains: dict[str, list[AuditEvent]] = {}
+        for e in sorted(self.tx.values("audit"), key=lambda e: (e.case_id, e.seq)):
+            if e.case_id in ids:
+                chains.setdefault(ids[e.case_id], []).append(_load(e))
+        return chains
+
 
 class _ByCaseRepo(_Repo):
     """Rows listed per case in id order."""

@@ -10,8 +10,10 @@ the log, and its notices wait in the outbox.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -34,7 +36,26 @@ def delivery_senders(env: Env) -> dict[Any, Any]:
     return senders
 
 
-def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None = None) -> None:
+SEAL_EVERY = dt.timedelta(hours=24)
+
+
+def seal_if_due(env: Env, key: str, directory: str) -> Path | None:
+    """Seal the audit trail when the newest seal in ``directory`` is a day old (or there is
+    none); the seal file is what the operator publishes and auditors archive."""
+    from adapters.sealing import last_sealed_at, load_signer, write_seal
+    from engine.services.anchoring import seal
+
+    now = env.now()
+    last = last_sealed_at(directory)
+    if last is not None and now - last < SEAL_EVERY:
+        return None
+    path = write_seal(seal(env, load_signer(key), now=now), directory)
+    log.info("audit trail sealed: %s", path)
+    return path
+
+
+def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None = None,
+               seal_key: str = "", seal_dir: str = "./seals") -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -50,6 +71,11 @@ def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None
             log.error("deadline failed and set aside (`sunshine timers retry`): %s", error)
         if report.fired or report.skipped:
             log.info("sweep fired %s skipped %s %s", report.fired, report.skipped, report.by_kind)
+        if seal_key:
+            try:
+                seal_if_due(env, seal_key, seal_dir)
+            except Exception as err:  # a missing key file must not stop the deadlines
+                log.error("audit seal failed, will retry at the next sweep: %s", err)
         delivered = deliver_due(env, channels)
         for error in delivered.errors:
             log.warning("notice not delivered, will retry or was given up (`sunshine notice "

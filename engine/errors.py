@@ -124,6 +124,17 @@ class ScriptError(SunshineError):
 
 
 
+class TrailAltered(SunshineError):
+    """The audit trail no longer matches what was sealed (or the seal itself is not sound)."""
+
+    code = "trail_altered"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems[:5])
+                         + (" …" if len(problems) > 5 else ""))
+        self.problems = problems
+
+
 class ConfigError(SunshineError):
     """Bad configuration or command-line input."""
 

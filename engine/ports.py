@@ -108,6 +108,12 @@ class TimerRepository(Protocol):
 
 class AuditRepository(Protocol):
     def for_case(self, case_id: int) -> list[AuditEvent]: ...
+    def heads(self) -> list[tuple[str, int, str]]:
+        """Every case's chain head: (case number, last seq, its hash), by case number."""
+        ...
+    def for_numbers(self, numbers: list[str]) -> dict[str, list[AuditEvent]]:
+        """The stored events of these cases, by case number, each in sequence order."""
+        ...
 
 
 class CardRepository(Protocol):

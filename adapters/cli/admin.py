@@ -254,12 +254,13 @@ def worker(ctx: Ctx, interval: float | None, once: bool) -> None:
     from adapters.config import load_settings
     from adapters.scheduler import run_worker
 
-    every = interval or load_settings(db=ctx.db).sweep_interval_seconds
+    settings = load_settings(db=ctx.db)
+    every = interval or settings.sweep_interval_seconds
     click.echo(f"worker started: sweeping every {every:g} s (Ctrl-C to stop)")
     warning = _calendar_warning(ctx)
     if warning:
         click.echo(f"警告 warning: {warning}", err=True)
-    run_worker(ctx.env, every)
+    run_worker(ctx.env, every, seal_key=settings.seal_key, seal_dir=settings.seal_dir)
 
 
 @cli.command()

@@ -48,11 +48,12 @@ def web(ctx: Ctx, host: str, port: int, no_worker: bool) -> None:
                 raise ConfigError(f"the web server could not listen on {host}:{port} (is the "
                                   f"port in use? choose another with --port)")
             time.sleep(0.05)
-        every = load_settings(db=ctx.db).sweep_interval_seconds
+        settings = load_settings(db=ctx.db)
+        every = settings.sweep_interval_seconds
         bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
         click.echo(f"阳光审批 web: {_address(host, bound)}  — the deadline worker sweeps every "
                    f"{every:g} s (Ctrl-C to stop both)")
-        run_worker(app.state.env, every)
+        run_worker(app.state.env, every, seal_key=settings.seal_key, seal_dir=settings.seal_dir)
     except KeyboardInterrupt:
         pass  # Ctrl-C before the worker's scheduler took over (it handles its own): stop too
     finally:
