@@ -321,6 +321,8 @@ class MemoryCaseRepository(_Repo):
                         self.tx.tables["timers"].pop(rec.id, None)
                         self.tx.dirty["timers"].add(rec.id)
                     continue
+                if attr == "breaches" and rec.id is None:
+                    _unique_breach(self.tx, rec, case.number)
                 if attr != "steps" and rec.id is None:
                     rec.id = self.tx.db.next_id(table)
                 self.tx.put(table, rec.id, _store(rec))
@@ -366,6 +368,15 @@ class MemoryCaseRepository(_Repo):
         value = (self.tx.get("serials", key) or 0) + 1
         self.tx.put("serials", key, value)
         return value
+
+
+def _unique_breach(tx: _Tx, breach: Breach, number: str) -> None:
+    """The breaches table's unique key (adapters/sql/case_repository.py ``_breach_dedupe``):
+    one per (case, step, kind) and ``ref``; a second is someone else's write (Conflict)."""
+    key = (breach.case_id, breach.task_id, breach.kind, breach.ref)
+    if any((b.case_id, b.task_id, b.kind, b.ref) == key for b in tx.values("breaches")):
+        raise Conflict(f"case {number} was changed by someone else at the same time; nothing "
+                       f"was written — reload it and try again")
 
 
 def _store_case(case: Case) -> Case:
@@ -489,6 +500,12 @@ class _ByCaseRepo(_Repo):
 class MemoryCardRepository(_ByCaseRepo):
     table = "cards"
 
+    def get(self, card_id: int) -> Card:
+        row = self.tx.get("cards", card_id)
+        if row is None:
+            raise NotFound(f"没有第 {card_id} 号牌 (no card #{card_id}; see `sunshine card list`)")
+        return _load(row)
+
     def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]:
         rows = sorted(self.tx.values("cards"), key=lambda c: c.id, reverse=True)
         if kind:
@@ -505,6 +522,15 @@ class MemoryBreachRepository(_ByCaseRepo):
         breach.id = self.tx.db.next_id("breaches")
         self.tx.put("breaches", breach.id, _store(breach))
         return breach
+
+    def decide(self, breach_id: int, *, measure: Any, reasons: str, by: str,
+               at: dt.datetime) -> bool:
+        row = self.tx.get("breaches", breach_id)
+        if row is None or row.case_id is not None or row.measure is not None:
+            return False
+        self.tx.put("breaches", breach_id, dataclasses.replace(
+            row, measure=measure, reasons=reasons, decided_by=by, decided_at=_column("at", at)))
+        return True
 
     def get(self, breach_id: int) -> Breach:
         row = self.tx.get("breaches", breach_id)
@@ -567,34 +593,6 @@ class MemoryReportRepository(_Repo):
         return [self.get(r.id) for r in rows]
 
 
-class MemoryExchangeRepository(_Repo):
-    """adapters/sql/repositories.py's SqlExchangeRepository, over the memory tables."""
-
-    def add(self, export: Any) -> Any:
-        stored = dataclasses.replace(export, id=self.tx.db.next_id("exchange_exports"))
-        self.tx.put("exchange_exports", stored.id, _store(stored))
-        return stored
-
-    def last(self, *, mode: str) -> Any:
-        rows = sorted((x for x in self.tx.values("exchange_exports") if x.mode == mode),
-                      key=lambda x: (x.until, x.id))
-        return _load(rows[-1]) if rows else None
-
-    def list(self, *, limit: int = 100) -> list[Any]:
-        rows = sorted(self.tx.values("exchange_exports"), key=lambda x: -x.id)[:limit]
-        return [_load(x) for x in rows]
-
-    def changed_cases(self, since: dt.datetime | None, until: dt.datetime,
-                      kinds: Any) -> list[Any]:
-        from engine.exchange import ExchangeCase
-
-        ids = {e.case_id for e in self.tx.values("audit") if e.kind in kinds and e.at < until
-               and (since is None or e.at >= since)}
-        rows = sorted((c for c in self.tx.values("cases") if c.id in ids), key=lambda c: c.number)
-        return [ExchangeCase(c.id, c.number, c.power_code, c.definition_id, c.applicant)
-                for c in rows]
-
-
 class MemorySupervisionReads(_Repo):
     """adapters/sql/read_models.py's counts, from the case rows (engine/read_models.py)."""
 
@@ -642,7 +640,8 @@ class MemorySupervisionReads(_Repo):
 
     def card_facts(self, start: dt.datetime, end: dt.datetime) -> list[CardFacts]:
         cases = self._cases_by_id()
-        rows = [k for k in self.tx.values("cards") if start <= k.issued_at < end]
+        rows = [k for k in self.tx.values("cards") if start <= k.issued_at < end
+                and k.decision != "withdrawn"]  # a withdrawn card (撤销) no longer counts
         return [CardFacts(cases[k.case_id].number, cases[k.case_id].power_code,
                           cases[k.case_id].definition_id, k.kind.value, k.against, k.issued_at,
                           k.post, k.person)
@@ -651,10 +650,22 @@ class MemorySupervisionReads(_Repo):
     def breach_facts(self, start: dt.datetime, end: dt.datetime) -> list[BreachFacts]:
         cases = self._cases_by_id()
         rows = [b for b in self.tx.values("breaches") if start <= b.occurred_at < end]
-        return [BreachFacts(b.case_number, cases[b.case_id].power_code,
-                            cases[b.case_id].definition_id, b.kind.value, b.occurred_at, b.post,
-                            b.person, b.measure.value if b.measure else None)
-                for b in sorted(rows, key=lambda b: (b.occurred_at, b.id or 0))]
+        powers = {p["code"]: p["latest_definition_id"] for p in self.tx.values("powers")}
+        out = []
+        for b in sorted(rows, key=lambda b: (b.occurred_at, b.id or 0)):
+            case = cases.get(b.case_id)
+            if case is None and b.power_code not in powers:
+                continue
+            out.append(BreachFacts(
+                b.case_number, case.power_code if case else b.power_code,
+                case.definition_id if case else powers[b.power_code], b.kind.value,
+                b.occurred_at, b.post, b.person, b.measure.value if b.measure else None, b.ref))
+        return out
+
+    def ordered_cases(self) -> list[str]:
+        ids = {e.case_id for e in self.tx.values("audit") if e.kind == "case_ordered"}
+        return [c.number for c in sorted(self.tx.values("cases"), key=lambda c: c.id)
+                if c.id in ids]
 
 
 class MemoryUserRepository(_Repo):
@@ -882,7 +893,6 @@ class MemoryUnitOfWork:
         self.calendar = MemoryCalendarRepository(tx)
         self.flags = MemoryFlagRepository(tx)
         self.reports = MemoryReportRepository(tx)
-        self.exchange = MemoryExchangeRepository(tx)
         self.reads = MemorySupervisionReads(tx)
         self.outbox = MemoryOutboxRepository(tx)
         self.users = MemoryUserRepository(tx)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.case_answers import AnswerRules
 from engine.errors import InvalidAction, NotFound
 from engine.model import (
     ApplicantFlag,
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 SYSTEM = "system"
 
 
-class SupervisionRules:
-    """Mixin of ``Case``: due-row effects, cards, breaches, deemed approval."""
+class SupervisionRules(AnswerRules):
+    """Mixin of ``Case``: due-row effects, cards, breaches, deemed approval (and, from
+    engine/case_answers.py, replies, appeals, decisions on cards, orders and findings)."""
 
     # -- firing a due row -------------------------------------------------------------------
 
@@ -268,19 +270,10 @@ class SupervisionRules:
 
     def breach(self: Case, kind: BreachKind, facts: str, step: StepRecord | None = None,
                person: str | None = None) -> bool:
-        """Record a breach once per (step, kind); False if it was recorded before."""
-        task_id = step.id if step else None
-        if any(b.kind == kind and b.task_id == task_id for b in self.breaches):
-            return False
-        who = person or (step.assignee if step else None)
-        self.breaches.append(Breach(
-            case_id=self.id or 0, case_number=self.number, kind=kind, occurred_at=self.now,
-            facts=facts, task_id=task_id, step_name=step.name if step else None,
-            post=step.post if step else None, person=who))
-        self.event("breach_recorded", kind=kind.value, facts=facts,
-                   step=step.name if step else None, post=step.post if step else None,
-                   person=who)
-        return True
+        """Record a breach the engine found, once per (step, kind); False if it was recorded
+        before. It names the step's claimant; with none, the service layer names the post's
+        holder or leader before the case is saved (engine/services/responsibility.py)."""
+        return self._add_breach(kind, facts, step, person) is not None
 
     def decide_breach(self: Case, breach_id: int, *, now: datetime, actor: str,
                       measure: Measure, reasons: str) -> Breach:
@@ -320,4 +313,5 @@ _EFFECTS: dict[TimerKind, Callable[[Case, Timer], bool]] = {
     TimerKind.RENEWAL_EXPIRY: SupervisionRules._on_renewal_expiry,
     TimerKind.STOP_WARNING: SupervisionRules._on_stop_warning,
     TimerKind.STOP_OVERDUE: SupervisionRules._on_stop_overdue,
+    TimerKind.ORDER_DUE: AnswerRules._on_order_due,
 }

@@ -102,6 +102,7 @@ class TimerKind(str, enum.Enum):
     RENEWAL_EXPIRY = "renewal_expiry"  # ALL Art. 50: licence expires before the decision
     STOP_WARNING = "stop_warning"  # share of a clock stop's expected duration used
     STOP_OVERDUE = "stop_overdue"  # a clock stop ran past its expected end
+    ORDER_DUE = "order_due"  # 督办: a supervision order's date passed unanswered → yellow card
 
 
 class TimerStatus(str, enum.Enum):
@@ -119,6 +120,26 @@ class CardKind(str, enum.Enum):
     YELLOW = "yellow"  # 黄牌: a step past its limit
     RED = "red"  # 红牌: a case past its deadline
     STATUTORY = "statutory"  # the statutory deadline passed (always recorded)
+
+
+class CardDecision(str, enum.Enum):
+    """A supervisor's decision on a card the unit replied to (回告) or appealed (申诉)."""
+
+    UPHELD = "upheld"  # 维持: the card stands
+    WITHDRAWN = "withdrawn"  # 撤销: the card is withdrawn and no longer counts
+    RETURNED = "returned"  # 退回: the reply is not good enough; the unit replies again
+
+    @property
+    def label(self) -> str:
+        return CARD_DECISION_LABELS[self.value]
+
+
+CARD_DECISION_LABELS: dict[str, str] = {"upheld": "维持", "withdrawn": "撤销", "returned": "退回"}
+
+PERSON_BASIS_LABELS: dict[str, str] = {
+    "claimant": "环节认领人", "sole_holder": "岗位唯一在岗人员", "leader": "岗位负责人",
+    "named": "监察人员指明", "none": "无法确定到人",
+}  # Breach.person_basis code → how the record says the person was named
 
 
 class BreachKind(str, enum.Enum):

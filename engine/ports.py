@@ -8,7 +8,7 @@ the clock tells the time.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,11 +23,11 @@ from engine.model import (
     ClockStop,
     Complaint,
     Extension,
+    Measure,
     Rating,
     StepRecord,
     Timer,
 )
-from engine.exchange import ExchangeCase, ExchangeExport
 from engine.read_models import SupervisionReads
 from engine.stats import SignedReport
 
@@ -118,6 +118,7 @@ class AuditRepository(Protocol):
 
 
 class CardRepository(Protocol):
+    def get(self, card_id: int) -> Card: ...
     def for_case(self, case_id: int) -> list[Card]: ...
     def list(self, *, kind: str | None = None, limit: int = 500) -> list[Card]: ...
 
@@ -127,6 +128,11 @@ class BreachRepository(Protocol):
         """A breach with no case (``case_id`` None); a case's breaches are saved with it."""
         ...
     def get(self, breach_id: int) -> Breach: ...
+    def decide(self, breach_id: int, *, measure: Measure, reasons: str, by: str,
+               at: datetime) -> bool:
+        """The decision on a breach with no case (a case's own is saved with the case), written
+        only if it has none yet: False when it was decided already."""
+        ...
     def for_case(self, case_id: int) -> list[Breach]: ...
     def list(self, *, decided: bool | None = None, limit: int = 500) -> list[Breach]: ...
 
@@ -155,17 +161,6 @@ class ReportRepository(Protocol):
 
 class FlagRepository(Protocol):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]: ...
-
-
-class ExchangeRepository(Protocol):
-    """The provincial exchange (engine/exchange.py): the exports made (added, never changed)
-    and the cases whose history has one of ``kinds`` in ``since <= at < until``."""
-
-    def add(self, export: ExchangeExport) -> ExchangeExport: ...
-    def last(self, *, mode: str) -> ExchangeExport | None: ...
-    def list(self, *, limit: int = 100) -> list[ExchangeExport]: ...
-    def changed_cases(self, since: datetime | None, until: datetime,
-                      kinds: Collection[str]) -> list[ExchangeCase]: ...
 
 
 class UserRepository(Protocol):
@@ -269,7 +264,6 @@ class UnitOfWork(Protocol):
     start_requests: StartRequestRepository
     ratings: RatingRepository
     complaints: ComplaintRepository
-    exchange: ExchangeRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

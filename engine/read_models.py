@@ -84,7 +84,10 @@ class CardFacts(NamedTuple):
 
 
 class BreachFacts(NamedTuple):
-    case_number: str
+    """A breach as the statistics count it. One with no case (体外审批) names its power itself
+    and counts for the power's current version (its unit and name)."""
+
+    case_number: str | None  # None: a breach with no case
     power_code: str
     definition_id: int
     kind: str
@@ -92,6 +95,7 @@ class BreachFacts(NamedTuple):
     post: str | None
     person: str | None
     measure: str | None  # None: not decided yet
+    ref: str | None = None  # what names a breach with no case: offsystem:2026-0001 …
 
 
 class SupervisionReads(Protocol):
@@ -104,10 +108,15 @@ class SupervisionReads(Protocol):
         """Steps a person completed in ``start <= completed_at < end`` (not those cancelled)."""
 
     def card_facts(self, start: datetime, end: datetime) -> list[CardFacts]:
-        """Cards issued in ``start <= issued_at < end``."""
+        """Cards issued in ``start <= issued_at < end``, except those a supervisor withdrew
+        (撤销): a withdrawn card no longer counts."""
 
     def breach_facts(self, start: datetime, end: datetime) -> list[BreachFacts]:
-        """Breaches that occurred in ``start <= occurred_at < end``."""
+        """Breaches that occurred in ``start <= occurred_at < end``, those with no case (体外审批)
+        included: their power is the breach's own, their definition the power's latest."""
+
+    def ordered_cases(self) -> list[str]:
+        """The numbers of the cases that have been given a supervision order (督办), in order."""
 
     def open_cases_by_definition(self, now: datetime,
                                  near_until: datetime) -> list[DefinitionCounts]:

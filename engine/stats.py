@@ -18,8 +18,9 @@ count and the case numbers behind it. Definitions (docs/supervisor-guide.md repe
   still, divided by the limit; the row shows the average, as a percentage.
 * **steps done / late** — steps completed in the period, and those completed after their own
   limit (环节时限).
-* **cards** — issued in the period, by colour; **breaches** — occurred in the period, by kind
-  and by measure (``pending``: not decided yet).
+* **cards** — issued in the period, by colour, except those a supervisor withdrew (撤销);
+  **breaches** — occurred in the period, by kind and by measure (``pending``: not decided yet),
+  those with no case (体外审批) too, behind which stands the breach's ref instead of a case.
 
 Grouped by unit, power, post or person: a case counts for its power's unit; a step for its
 lane's department (else the power's unit), its post and whoever completed it; a card or a
@@ -245,9 +246,10 @@ def compute(facts: Facts, start: date, end: date, by: str,
             continue
         where = tuple(groups(unit=unit_of(b.definition_id), power=(b.power_code, b.definition_id),
                              post=b.post, person=b.person))
+        behind = b.case_number or b.ref or "—"  # a breach with no case: its own ref
         for row in (*where, total):
-            row.breaches_by_kind[b.kind].add(b.case_number)
-            row.breaches_by_measure[b.measure or "pending"].add(b.case_number)
+            row.breaches_by_kind[b.kind].add(behind)
+            row.breaches_by_measure[b.measure or "pending"].add(behind)
     for row in (*rows.values(), total):
         for f in (*row.figures.values(), *row.breaches_by_kind.values(),
                   *row.breaches_by_measure.values()):

@@ -367,7 +367,10 @@ def _card_dedupe(card: Card) -> str:
 
 
 def _breach_dedupe(breach: Breach) -> str:
-    return f"{breach.case_id}:{breach.task_id or '-'}:{breach.kind.value}"
+    """One breach per (case, step, kind), and per ``ref`` when it has one (two upheld complaints
+    on one step are two breaches); a breach with no case is keyed by its ref alone."""
+    key = f"{breach.case_id or '-'}:{breach.task_id or '-'}:{breach.kind.value}"
+    return f"{key}:{breach.ref}" if breach.ref else key
 
 
 _TABLE_OF = {"timer": t.timers, "stop": t.clock_stops, "ext": t.extensions, "card": t.cards,

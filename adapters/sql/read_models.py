@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapters.sql import tables as t
+from engine.model import CardDecision
 from engine.read_models import (
     DECIDED_CLOCK,
     OPEN_STATES,
@@ -59,6 +60,8 @@ def _open_cases_statement() -> sa.Select[Any]:
 
 
 OPEN_CASES_BY_DEFINITION = _open_cases_statement()
+WITHDRAWN = CardDecision.WITHDRAWN.value  # a withdrawn card (撤销) no longer counts
+ORDERED = "case_ordered"  # the trail's event of a supervision order (engine/case_answers.py)
 
 
 class SqlSupervisionReads:
@@ -106,14 +109,28 @@ class SqlSupervisionReads:
             sa.select(c.number, c.power_code, c.definition_id, k.kind, k.against, k.issued_at,
                       k.post, k.person)
             .join_from(t.cards, t.cases, c.id == k.case_id)
-            .where(k.issued_at >= start, k.issued_at < end).order_by(k.issued_at, k.id))
+            .where(k.issued_at >= start, k.issued_at < end,
+                   sa.or_(k.decision.is_(None), k.decision != WITHDRAWN))
+            .order_by(k.issued_at, k.id))
         return [CardFacts(*r) for r in rows]
 
     def breach_facts(self, start: datetime, end: datetime) -> list[BreachFacts]:
-        b, c = t.breaches.c, t.cases.c
+        b, c, p = t.breaches.c, t.cases.c, t.powers.c
         rows = self.conn.execute(
-            sa.select(b.case_number, c.power_code, c.definition_id, b.kind, b.occurred_at,
-                      b.post, b.person, b.measure)
-            .join_from(t.breaches, t.cases, c.id == b.case_id)
-            .where(b.occurred_at >= start, b.occurred_at < end).order_by(b.occurred_at, b.id))
+            sa.select(b.case_number, sa.func.coalesce(c.power_code, b.power_code),
+                      sa.func.coalesce(c.definition_id, p.latest_definition_id), b.kind,
+                      b.occurred_at, b.post, b.person, b.measure, b.ref)
+            .select_from(t.breaches.outerjoin(t.cases, c.id == b.case_id)
+                         .outerjoin(t.powers, p.code == b.power_code))
+            .where(b.occurred_at >= start, b.occurred_at < end,
+                   sa.or_(c.id.is_not(None), p.code.is_not(None)))
+            .order_by(b.occurred_at, b.id))
         return [BreachFacts(*r) for r in rows]
+
+    def ordered_cases(self) -> list[str]:
+        """Cases whose trail has a supervision order (督办): read from the audit trail, the
+        only place every order is named (the orders themselves are in the case's data)."""
+        e, c = t.audit_events.c, t.cases.c
+        ids = sa.select(e.case_id).where(e.kind == ORDERED)
+        rows = self.conn.execute(sa.select(c.number).where(c.id.in_(ids)).order_by(c.id))
+        return list(rows.scalars())

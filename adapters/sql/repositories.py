@@ -308,6 +308,12 @@ class SqlAuditRepository(_Repo):
 
 
 class SqlCardRepository(_Repo):
+    def get(self, card_id: int) -> Card:
+        row = self.conn.execute(sa.select(t.cards).where(t.cards.c.id == card_id)).first()
+        if row is None:
+            raise NotFound(f"没有第 {card_id} 号牌 (no card #{card_id}; see `sunshine card list`)")
+        return _build(Card, row, _CARD_ENUMS, skip=("dedupe",))
+
     def for_case(self, case_id: int) -> list[Card]:
         rows = self.conn.execute(sa.select(t.cards).where(t.cards.c.case_id == case_id)
                                  .order_by(t.cards.c.id))
@@ -351,6 +357,16 @@ class SqlBreachRepository(_Repo):
         elif decided is False:
             query = query.where(t.breaches.c.measure.is_(None))
         return [_build(Breach, r, _BREACH_ENUMS, skip=("dedupe",)) for r in self.conn.execute(query)]
+
+    def decide(self, breach_id: int, *, measure: Measure, reasons: str, by: str,
+               at: datetime) -> bool:
+        """Record the decision on a breach with no case, only if it has none yet; False if it
+        was decided already (a decision is never changed)."""
+        b = t.breaches.c
+        done = self.conn.execute(t.breaches.update().where(
+            b.id == breach_id, b.case_id.is_(None), b.measure.is_(None)).values(
+            measure=measure.value, reasons=reasons, decided_by=by, decided_at=at))
+        return done.rowcount == 1
 
 
 class SqlClockStopRepository(_Repo):
@@ -416,46 +432,6 @@ def stored_calendar_years(engine: sa.Engine) -> dict[int, dict[str, Any]]:
     """The imported calendar years, read before any unit of work opens (the composition root)."""
     with engine.connect() as conn:
         return SqlCalendarRepository(conn).years()
-
-
-class SqlExchangeRepository(_Repo):
-    """The provincial exchange: the exports made, and the cases with a status change in a span
-    (engine/exchange.py)."""
-
-    def add(self, export: Any) -> Any:
-        values = {f.name: getattr(export, f.name) for f in dataclasses.fields(export)
-                  if f.name != "id"}
-        new_id = self.conn.execute(t.exchange_exports.insert().values(**values)
-                                   ).inserted_primary_key[0]
-        return dataclasses.replace(export, id=int(new_id))
-
-    def last(self, *, mode: str) -> Any:
-        from engine.exchange import ExchangeExport
-
-        x = t.exchange_exports.c
-        row = self.conn.execute(sa.select(t.exchange_exports).where(x.mode == mode)
-                                .order_by(x.until.desc(), x.id.desc()).limit(1)).first()
-        return _build(ExchangeExport, row, {}) if row is not None else None
-
-    def list(self, *, limit: int = 100) -> list[Any]:
-        from engine.exchange import ExchangeExport
-
-        x = t.exchange_exports.c
-        rows = self.conn.execute(sa.select(t.exchange_exports).order_by(x.id.desc()).limit(limit))
-        return [_build(ExchangeExport, r, {}) for r in rows]
-
-    def changed_cases(self, since: datetime | None, until: datetime,
-                      kinds: Any) -> list[Any]:
-        from engine.exchange import ExchangeCase
-
-        a, c = t.audit_events.c, t.cases.c
-        changed = sa.select(a.case_id).where(a.kind.in_(sorted(kinds)), a.at < until)
-        if since is not None:
-            changed = changed.where(a.at >= since)
-        rows = self.conn.execute(
-            sa.select(c.id, c.number, c.power_code, c.definition_id, c.applicant)
-            .where(c.id.in_(changed.distinct())).order_by(c.number))
-        return [ExchangeCase(*r) for r in rows]
 
 
 # -- 好差评 and 投诉 (engine/services/feedback.py) ---------------------------------------------

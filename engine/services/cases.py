@@ -110,7 +110,9 @@ def save_case(uow: UnitOfWork, case: Case, at: datetime) -> None:
     """Save the case and queue the notices its new events cause, in one transaction."""
     from engine.documents import notices_for
     from engine.services.notices import queue
+    from engine.services.responsibility import name_people
 
+    name_people(uow, case)  # a breach on a step nobody claimed: the post's holder or leader
     notices = notices_for(case)  # from the events this unit of work raised (saved next)
     uow.cases.save(case)
     queue(uow, case, notices, at)

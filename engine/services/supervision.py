@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.audit import verify_chain
 from engine.case import Case
+from engine.case_answers import card_state
 from engine.errors import InvalidAction, NotFound
 from engine.identity import Action, Actor, decide
-from engine.model import Breach, Measure
+from engine.model import Breach, BreachKind, Measure
 from engine.services.cases import allow, check_reader, in_case, readers
 from engine.services.context import Env
+from engine.services.identity import require
 from engine.services.notices import notice_views
 
 
@@ -35,9 +37,12 @@ def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, actor
         raise InvalidAction("处理决定须写明理由 (a decision needs its reasons)", field="reasons")
     with env.uow() as uow:
         try:
-            number = uow.breaches.get(breach_id).case_number
+            found = uow.breaches.get(breach_id)
         except NotFound:
             raise NotFound(f"没有违诺记录 #{breach_id}，请查看违诺列表 (no such breach)") from None
+    number = found.case_number
+    if number is None:
+        return _decide_caseless(env, found, chosen, reasons.strip(), actor, now)
 
     def run(case: Case, when: datetime) -> Breach:
         breach = next((b for b in case.breaches if b.id == breach_id), None)
@@ -48,6 +53,75 @@ def decide_breach(env: Env, breach_id: int, *, measure: str, reasons: str, actor
         return case.decide_breach(breach_id, now=when, actor=actor.login, measure=chosen,
                                   reasons=reasons)
     return in_case(env, number, now, run, actor=actor)
+
+
+def _decide_caseless(env: Env, breach: Breach, measure: Measure, reasons: str, actor: Actor,
+                     now: datetime | None) -> Breach:
+    """A breach with no case (体外审批): decided on its own row, once."""
+    at = env.now(now)
+    against = [breach.person]
+    if breach.post and actor.holds(breach.post, breach.unit):
+        against.append(actor.login)
+    require(env, actor, Action.DECIDE_BREACH, target=breach.ref or f"breach {breach.id}",
+            now=now, against=against)
+    with env.uow() as uow:
+        if not uow.breaches.decide(breach.id or 0, measure=measure, reasons=reasons,
+                                   by=actor.login, at=at):
+            done = uow.breaches.get(breach.id or 0)
+            raise InvalidAction(
+                f"违诺记录 #{done.id} 已由 {done.decided_by} 作出处理决定"
+                f"（{done.measure.value if done.measure else ''}），不能更改 (a decision cannot be "
+                f"changed — record a new breach if new facts come to light)")
+        uow.commit()
+        return uow.breaches.get(breach.id or 0)
+
+
+def record_off_system(env: Env, *, power_code: str, person: str, applicant: str,
+                      decided_on: str | date, facts: str, actor: Actor,
+                      now: datetime | None = None) -> Breach:
+    """体外审批: a supervisor records a case decided outside the system as a breach with no
+    case — the power, the person who decided it (a registered login), the applicant and the
+    day as facts. It is listed, decided and counted like any breach."""
+    at = env.now(now)
+    require(env, actor, Action.RECORD_OFF_SYSTEM, target=power_code.strip(), now=now)
+    who, text, name = person.strip(), facts.strip(), applicant.strip()
+    if not name:
+        raise InvalidAction("申请人不能为空 (the applicant is empty)", field="applicant")
+    if not text:
+        raise InvalidAction("体外审批的事实不能为空：写明在何处、由谁、如何作出决定 (the facts are empty)",
+                            field="facts")
+    if isinstance(decided_on, date):
+        day = decided_on
+    else:
+        try:
+            day = date.fromisoformat(str(decided_on).strip())
+        except ValueError:
+            raise InvalidAction(f"决定日期“{decided_on}”不是日期，请写成 YYYY-MM-DD (not a date)",
+                                field="decided_on") from None
+    today = env.calendar().local_date(at)
+    if day > today:
+        raise InvalidAction(f"决定日期 {day} 在将来（今天是 {today}） (the day is in the future)",
+                            field="decided_on")
+    with env.uow() as uow:
+        definition = uow.definitions.latest(power_code.strip())
+        if definition is None:
+            raise NotFound(f"没有事项“{power_code}”，请查看事项目录 (no such power)")
+        try:
+            uow.users.get(who)
+        except NotFound:
+            raise NotFound(f"没有用户“{who}”：体外审批须指明作出决定的登记人员的登录名 (no such "
+                           f"user)", field="person") from None
+        power = definition.power
+        ref = f"offsystem:{today.year}-{uow.cases.next_serial(f'offsystem-{today.year}'):04d}"
+        breach = Breach(
+            case_id=None, case_number=None, kind=BreachKind.OFF_SYSTEM, occurred_at=at,
+            facts=f"体外审批：{name} 申请的“{power.get('name', definition.power_code)}”于 {day} "
+                  f"在系统外作出决定。{text}",
+            person=who, person_basis="named", power_code=definition.power_code,
+            unit=str(power.get("unit", "")) or None, recorded_by=actor.login, ref=ref)
+        added = uow.breaches.add(breach)
+        uow.commit()
+        return added
 
 
 def _chain_status(events: list[Any], head: list[Any] | None) -> str | list[str]:
@@ -136,7 +210,8 @@ def _record(uow: Any, case: Case, iso: Any, plain: Any) -> dict[str, Any]:
         ],
         "clock_stops": [plain(s) for s in case.stops],
         "extensions": [plain(e) for e in case.extensions],
-        "cards": [plain(c) for c in case.cards],
+        "cards": [{**plain(c), "state": card_state(c)} for c in case.cards],
+        "orders": [plain(o) for o in case.orders()],
         "breaches": [plain(b) for b in case.breaches],
         "history": [
             {"seq": e.seq, "at": iso(e.at), "actor": e.actor,
