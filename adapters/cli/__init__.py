@@ -17,6 +17,7 @@ from adapters.cli import (  # noqa: F401
     audit,
     cases,
     dbcopy,
+    feedback,
     notices,
     overview,
     publishing,
