@@ -507,3 +507,53 @@ def test_a_production_installation_acts_at_the_present_and_refuses_any_other_tim
         cases.start_case(production, FOOD, person("张三"), actor=CLERK,
                          now=clock.now() - timedelta(days=3))
     assert received(production)  # at the present
+
+
+@covers(Action.RECORD_RATING, Action.REPLY_REVIEW)
+def test_the_window_records_a_rating_and_only_the_rated_unit_s_staff_answer_a_bad_one(
+        env: Env) -> None:
+    from engine.services import feedback
+
+    number = received(env)
+    cases.refuse_acceptance(env, number, actor=CLERK, reason="不属于本机关职权")
+    refused(env, INSPECTOR, lambda: feedback.record_rating(
+        env, number, 1, channel="phone", actor=INSPECTOR), "代为登记好差评", "窗口人员")
+    assert feedback.rating_of(env, number) is None  # nothing changed
+    feedback.record_rating(env, number, 1, "理由没讲清", channel="phone", actor=CLERK)
+    for outsider in (ELSEWHERE, CLERK):
+        refused(env, outsider, lambda outsider=outsider: feedback.reply_review(
+            env, number, "已整改", actor=outsider), "差评整改回复", f"不是{SCJG}的人员")
+    row = feedback.rating_of(env, number)
+    assert row is not None and row.rating.reply is None
+    assert feedback.reply_review(env, number, "已电话说明", actor=INSPECTOR).replied_by == "hecha"
+
+
+@covers(Action.RECORD_COMPLAINT, Action.DECIDE_COMPLAINT)
+def test_a_complaint_is_recorded_by_the_window_or_a_supervisor_and_decided_by_another_supervisor(
+        env: Env) -> None:
+    from engine.services import complaints
+
+    checker = actor("jiancha_hecha", Role.SUPERVISOR, Role.HANDLER, posts=("现场核查岗",))
+    number = accepted(env)
+    cases.claim(env, step(env, number, "现场核查"), actor=checker)
+
+    def record(who: Actor) -> str:
+        return complaints.record_complaint(
+            env, case=number, step="现场核查", complainant="张三", contact="13800000000",
+            channel="phone", facts="核查时态度恶劣", actor=who).number
+
+    refused(env, INSPECTOR, lambda: record(INSPECTOR), "登记投诉", "窗口人员或监察人员")
+    assert complaints.list_complaints(env, SUPERVISOR) == []
+    by_clerk, by_supervisor = record(CLERK), record(SUPERVISOR)
+    refused(env, HEAD, lambda: complaints.decide_complaint(
+        env, by_clerk, upheld=True, measure="诫勉教育", findings="属实", actor=HEAD), "监察人员")
+    refused(env, checker, lambda: complaints.decide_complaint(
+        env, by_clerk, upheld=True, measure="诫勉教育", findings="属实", actor=checker), "本人")
+    assert {c.complaint.status for c in complaints.list_complaints(env, SUPERVISOR)} == {"open"}
+    upheld = complaints.decide_complaint(env, by_clerk, upheld=True, measure="诫勉教育",
+                                         findings="属实", actor=SUPERVISOR)
+    [breach] = cases.find_case(env, number).breaches
+    assert (upheld.breach_id, breach.person, breach.ref) == (
+        breach.id, "jiancha_hecha", f"complaint:{by_clerk}")
+    assert complaints.decide_complaint(env, by_supervisor, upheld=False, findings="查无实据",
+                                       actor=SUPERVISOR).status == "not_upheld"
