@@ -116,3 +116,71 @@ def test_an_effect_that_leaves_unstorable_data_is_set_aside_and_the_others_fire(
     assert report.errors and all(broken in e for e in report.errors)
     assert "TypeError" in report.errors[0]
     assert cases.find_case(env, broken).cards == []
+
+
+def _deemed_waiting(env, applicant: str) -> str:  # noqa: ANN001
+    """An outdoor-advertising case (超时默许) accepted and waiting at its first step."""
+    number = cases.start_case(env, "XK-HWGG-001", person(applicant), actor=A(CLERK)).number
+    cases.accept(env, number, actor=A("李窗口"))
+    return number
+
+
+def _failed_case_ids(env) -> set[int]:  # noqa: ANN001
+    with env.uow() as uow:
+        return {t.case_id for t in uow.timers.failed()}
+
+
+def _case_id(env, number: str) -> int:  # noqa: ANN001
+    with env.engine.connect() as conn:  # by SQL: a broken case cannot be loaded
+        return conn.execute(sa.text("SELECT id FROM cases WHERE number = :n"),
+                            {"n": number}).scalar_one()
+
+
+def test_a_case_whose_workflow_state_is_corrupt_is_set_aside_and_every_other_deadline_fires(
+        env, db_url: str, clock: MovableClock) -> None:  # noqa: ANN001
+    """Damaged ``workflow_state`` bytes (a torn restore, a disk error): that case alone is set
+    aside, with the reason on its due rows, and every other case's deadlines fire — on SQLite
+    and on PostgreSQL, in a fresh worker process's Env (nothing cached from the cases' start)."""
+    from tests.conftest import make_env
+
+    numbers = [_accepted(env, n) for n in ("甲", "乙", "丙", "丁")]
+    broken = numbers[1]
+    with env.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET workflow_state = :bad WHERE number = :n"),
+                     {"bad": b"Z1\x00\xffnot a deflated state", "n": broken})
+    worker = make_env(db_url, clock)  # as a worker started after the damage sees it
+    report = sweep(worker, clock.at.replace(month=4))
+    assert report.fired > 0
+    assert [e for e in report.errors if "cannot be loaded" in e]
+    assert _failed_case_ids(worker) == {_case_id(worker, broken)}  # the broken one alone
+    for number in numbers:
+        if number != broken:
+            assert _cards(worker, number) > 0, f"{number} was blocked by the broken case"
+    with worker.engine.connect() as conn:  # nothing due is left pending: fired or set aside
+        left = conn.execute(sa.text("SELECT count(*) FROM timers WHERE status = 'pending' "
+                                    "AND due_at <= :at"), {"at": clock.at.replace(month=4)})
+        assert left.scalar_one() == 0
+    assert sweep(worker, clock.at.replace(month=4)).errors == []  # set aside: not retried
+
+
+def test_cases_whose_definition_is_missing_are_set_aside_and_the_other_powers_fire(
+        env, db_url: str, clock: MovableClock) -> None:  # noqa: ANN001
+    """A definition row gone (a partial restore, foreign keys off): every case of it is set
+    aside as cannot-be-loaded; the food licence's cases still fire."""
+    from tests.conftest import make_env
+
+    food = [_accepted(env, n) for n in ("甲", "乙")]
+    adverts = [_deemed_waiting(env, n) for n in ("丙", "丁")]
+    gone = cases.find_case(env, adverts[0]).definition_id
+    with env.engine.connect() as conn:
+        if env.engine.dialect.name == "sqlite":  # foreign keys off (outside a transaction)
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")  # FK triggers off
+        conn.exec_driver_sql(f"DELETE FROM definitions WHERE id = {int(gone)}")
+        conn.commit()
+    worker = make_env(db_url, clock)
+    report = sweep(worker, clock.at.replace(month=6))
+    assert all(_cards(worker, n) > 0 for n in food)
+    assert _failed_case_ids(worker) == {_case_id(worker, n) for n in adverts}
+    assert report.errors and all("cannot be loaded" in e for e in report.errors)
