@@ -15,12 +15,19 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    ScriptTask,
+    StartEvent,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.catalogue import Power, read_power
 from engine.errors import DefinitionError
+from engine.foreign import is_executable, runnable_copy
 from engine.formfields import attach_fields, read_step_fields
 from engine.scripting import restricted_script_engine
 from engine.serialization import spec_to_dict
@@ -32,10 +39,24 @@ from engine.timers import (
 from engine.xmlsafe import bpmn, parse_bpmn_bytes
 
 
+class AutomatedStepParser(TaskParser):
+    """A service task, or a task of no type: the engine calls no Java class, expression,
+    connector or external worker, so the step completes at once with no effect (as Camunda
+    passes a task of no type). It is kept as an empty script task — recorded in the case's
+    workflow as done by the engine — because SpiffWorkflow's serializer has no converter for
+    its ServiceTask (deploying one failed with a TypeError)."""
+
+    def create_task(self) -> ScriptTask:
+        return ScriptTask(self.spec, self.bpmn_id, script="", **self.bpmn_attributes)
+
+
 class SunshineParser(BpmnParser):
-    """SpiffWorkflow's parser, with every timer handed to the engine (engine/timers.py)."""
+    """SpiffWorkflow's parser, with every timer handed to the engine (engine/timers.py) and
+    service tasks and tasks of no type run as automated steps with no effect."""
 
     OVERRIDE_PARSER_CLASSES = {
+        bpmn("serviceTask"): (AutomatedStepParser, ScriptTask),
+        bpmn("task"): (AutomatedStepParser, ScriptTask),
         bpmn("boundaryEvent"): (ManagedBoundaryEventParser, BoundaryEvent),
         bpmn("intermediateCatchEvent"): (ManagedIntermediateCatchEventParser,
                                          IntermediateCatchEvent),
@@ -78,8 +99,10 @@ _KNOWN_FIXES = (
      "put a gateway after the task: an exclusive gateway with conditions to choose one path, or "
      "a parallel gateway to take them all"),
     ("no support implemented for this task type",
-     "the engine runs user, manual and script tasks: replace this task with one of them, or keep "
-     "the file as a flowchart only (isExecutable=\"false\")"),
+     "the engine runs user, manual and Python script tasks, and service and send tasks as "
+     "automated steps with no effect; a business rule (DMN) task cannot run — replace it with "
+     "a user task or a script task, or keep the file as a flowchart only "
+     "(isExecutable=\"false\")"),
     ("Unsupported Catch Event",
      "the engine runs timer boundary events marked with sunshine:deadline, not this kind of "
      "event (compensation, cancel, …): remove it from a file meant to run"),
@@ -132,11 +155,18 @@ def parse_specs(tree: etree._ElementTree, file: str, process_id: str) -> BpmnWor
     """Parse one process with SpiffWorkflow and return a fresh workflow (not started)."""
     parser = SunshineParser(validator=_validator())
     try:
-        parser.add_bpmn_xml(tree, filename=file)
+        parser.add_bpmn_xml(runnable_copy(tree), filename=file)
         spec = parser.get_spec(process_id)
         subprocesses = parser.get_subprocess_specs(process_id)
     except (SpiffWorkflowException, TypeError, KeyError, AttributeError, ValueError) as err:
         raise spiff_error(err, file) from None
+    except RecursionError:
+        # engine/lint.py names the self-loops and recursive calls that cause this; whatever
+        # else does is still a finding, never a traceback
+        raise DefinitionError("SpiffWorkflow cannot parse the process: it recursed without end "
+                              "(a flow from an element to itself, or a call activity calling "
+                              "its own process) — remove the loop", file=file,
+                              element=process_id) from None
     except etree.DocumentInvalid as err:  # pragma: no cover - validator raises ValidationException
         raise DefinitionError(f"not valid BPMN 2.0: {err}", file=file) from None
     return BpmnWorkflow(spec, subprocesses, script_engine=restricted_script_engine())
@@ -149,7 +179,7 @@ def load_definitions(data: bytes, file: str) -> list[Definition]:
     fields = read_step_fields(tree.getroot())
     for process in tree.getroot().findall(bpmn("process")):
         power = read_power(process)
-        if power is None or process.get("isExecutable", "false").lower() != "true":
+        if power is None or not is_executable(process):
             continue
         workflow = parse_specs(tree, file, power.process_id)
         # the steps' form fields travel in the stored spec: cases never parse the XML again
