@@ -16,8 +16,8 @@ from engine.catalogue_draft import EntryDraft, draft_entry
 from engine.errors import LintFailed
 from engine.foreign import is_executable
 from engine.identity import Actor, Role
-from engine.services.catalogue_admin import deploy_bytes
 from engine.services.cases import complete_task, find_case, start_case
+from engine.services.catalogue_admin import deploy_bytes
 from engine.xmlsafe import bpmn, parse_bpmn_bytes
 from tests.conftest import MovableClock, make_env
 from tests.staff import id_number
