@@ -246,3 +246,85 @@ def test_a_condition_stopped_or_refused_at_run_time_says_why() -> None:
 def test_work_done_inside_one_c_call_is_refused_before_it_can_outrun_the_time_limit(
         source: str) -> None:
     assert _stopped(source) < TIME_LIMIT_SECONDS
+
+
+# -- ${…} conditions from Activiti, Flowable and Camunda 7 (engine/el.py) ----------------------
+
+from engine.el import MAX_DEPTH, MAX_LENGTH, ExpressionRefused, translate  # noqa: E402
+from engine.scripting import RestrictedEnvironment  # noqa: E402
+
+
+def _el(expression: str, **data: object) -> object:
+    return RestrictedEnvironment().evaluate(expression, dict(data))
+
+
+@pytest.mark.parametrize(("expression", "data", "expected"), [
+    ("${amount > 1000 && approved}", {"amount": 1500, "approved": True}, True),
+    ("${amount gt 1000 and not approved}", {"amount": 1500, "approved": True}, False),
+    ("#{decision eq 'approve' || decision == \"refuse\"}", {"decision": "refuse"}, True),
+    ("${applicant.age >= 18}", {"applicant": {"age": 20}}, True),
+    ("${applicant['age'] lt 18}", {"applicant": {"age": 20}}, False),
+    ("${missing.deeper == null}", {}, True),
+    ("${empty opinion}", {"opinion": ""}, True),
+    ("${not empty items}", {"items": ["a"]}, True),
+    ("${!(a ne b)}", {"a": 1, "b": 1}, True),
+    ("${金额 > 100}", {"金额": 150}, True),
+    ("${x le 2.5e0 ? true : false}", {"x": 2}, True),
+    ("${(a + b) * 2 mod 5 == 1}", {"a": 1, "b": 2}, True),
+    ("${a == b == false}", {"a": 1, "b": 2}, True),  # (a == b) == false, not a chain
+    ("${s == '}\\' \"'}", {"s": "}' \""}, True),  # braces and escaped quotes inside text
+    ("${unset}", {}, None),
+])
+def test_an_el_condition_runs_in_the_restricted_environment(
+        expression: str, data: dict[str, object], expected: object) -> None:
+    assert _el(expression, **data) == expected
+
+
+@pytest.mark.parametrize(("expression", "words"), [
+    ("${a}${b}", ("two expressions", "${a && b}")),
+    ("approved is ${approved}", ("text stands before",)),
+    ("${approved} and more", ("text follows",)),
+    ("${loanService.check(amount)}", ("loanService.check", "form field")),
+    ("${execution.getVariable('amount') > 5}", ("write the variable itself: ${amount}",)),
+    ("${execution}", ("Camunda/Activiti engine",)),
+    ("${fn:length(list) > 0}", ("EL function",)),
+    ("${a = 1}", ("single = assigns",)),
+    ("${a & b}", ("&&",)),
+    ("${__class__}", ("starts with _",)),
+    ("${class == 1}", ("reserved",)),
+    ("${ﬁle == 1}", ("ordinary letters",)),
+    ("${a > }", ("ends too early",)),
+    ("${a > 1", ("no closing }",)),
+    ("${'unclosed}", ("not closed",)),
+    ("${x instanceof y}", ("instanceof",)),
+    ("${[1, 2]}", ("cannot start a value",)),
+    ("${x -> x}", ("lambda",)),
+    ("${a # b}", ("cannot appear",)),
+    ("${" + "9" * 40 + " > 1}", ("too long",)),
+    ("${" + "(" * (MAX_DEPTH + 5) + "1" + ")" * (MAX_DEPTH + 5) + "}", ("nests deeper",)),
+    ("${" + "a || " * 500 + "a}", (f"at most {MAX_LENGTH}",)),
+])
+def test_an_el_condition_outside_the_subset_is_refused_saying_what_to_write(
+        expression: str, words: tuple[str, ...]) -> None:
+    with pytest.raises(ExpressionRefused) as refused:
+        translate(expression)
+    assert all(w in str(refused.value) for w in words), str(refused.value)
+    assert refused.value.fix
+
+
+def test_a_refused_el_condition_fails_the_step_with_a_script_error_not_a_traceback() -> None:
+    with pytest.raises(ScriptError, match="loanService"):
+        _el("${loanService.check()}")
+
+
+def test_a_long_chain_of_conditions_stays_within_pythons_nesting_limits() -> None:
+    chain = "${" + " || ".join(f"a{i}" for i in range(250)) + "}"
+    assert _el(chain, a249=True) is True
+
+
+def test_the_translation_is_plain_python_the_restricted_checks_accept() -> None:
+    from engine.scripting import check_source
+
+    python = translate("${a.b.c eq 'x' && not empty d}")
+    assert check_source(python, "eval") == []
+    assert "import" not in python and "__" not in python
