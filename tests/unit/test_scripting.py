@@ -251,7 +251,6 @@ def test_work_done_inside_one_c_call_is_refused_before_it_can_outrun_the_time_li
 # -- ${…} conditions from Activiti, Flowable and Camunda 7 (engine/el.py) ----------------------
 
 from engine.el import MAX_DEPTH, MAX_LENGTH, ExpressionRefused, translate  # noqa: E402
-from engine.scripting import RestrictedEnvironment  # noqa: E402
 
 
 def _el(expression: str, **data: object) -> object:
