@@ -74,6 +74,7 @@ def create_app(env: Env) -> FastAPI:
         routes_cases,
         routes_catalogue,
         routes_designer,
+        routes_feedback,
         routes_public,
         routes_supervision,
         routes_tasks,
@@ -86,7 +87,8 @@ def create_app(env: Env) -> FastAPI:
     app.state.exports = Exports()  # the publisher's export jobs (adapters/web/exports.py)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_tasks, routes_cases, routes_window, routes_public,
-                   routes_admin, routes_catalogue, routes_supervision, routes_designer, api):
+                   routes_admin, routes_catalogue, routes_supervision, routes_designer,
+                   routes_feedback, api):
         app.include_router(module.router)
 
     @app.exception_handler(SunshineError)
