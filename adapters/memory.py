@@ -593,6 +593,34 @@ class MemoryReportRepository(_Repo):
         return [self.get(r.id) for r in rows]
 
 
+class MemoryExchangeRepository(_Repo):
+    """adapters/sql/repositories.py's SqlExchangeRepository, over the memory tables."""
+
+    def add(self, export: Any) -> Any:
+        stored = dataclasses.replace(export, id=self.tx.db.next_id("exchange_exports"))
+        self.tx.put("exchange_exports", stored.id, _store(stored))
+        return stored
+
+    def last(self, *, mode: str) -> Any:
+        rows = sorted((x for x in self.tx.values("exchange_exports") if x.mode == mode),
+                      key=lambda x: (x.until, x.id))
+        return _load(rows[-1]) if rows else None
+
+    def list(self, *, limit: int = 100) -> list[Any]:
+        rows = sorted(self.tx.values("exchange_exports"), key=lambda x: -x.id)[:limit]
+        return [_load(x) for x in rows]
+
+    def changed_cases(self, since: dt.datetime | None, until: dt.datetime,
+                      kinds: Any) -> list[Any]:
+        from engine.exchange import ExchangeCase
+
+        ids = {e.case_id for e in self.tx.values("audit") if e.kind in kinds and e.at < until
+               and (since is None or e.at >= since)}
+        rows = sorted((c for c in self.tx.values("cases") if c.id in ids), key=lambda c: c.number)
+        return [ExchangeCase(c.id, c.number, c.power_code, c.definition_id, c.applicant)
+                for c in rows]
+
+
 class MemorySupervisionReads(_Repo):
     """adapters/sql/read_models.py's counts, from the case rows (engine/read_models.py)."""
 
@@ -893,6 +921,7 @@ class MemoryUnitOfWork:
         self.calendar = MemoryCalendarRepository(tx)
         self.flags = MemoryFlagRepository(tx)
         self.reports = MemoryReportRepository(tx)
+        self.exchange = MemoryExchangeRepository(tx)
         self.reads = MemorySupervisionReads(tx)
         self.outbox = MemoryOutboxRepository(tx)
         self.users = MemoryUserRepository(tx)

@@ -28,7 +28,7 @@ SPECIAL_KINDS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "�
 RESULTS = (
     "approved", "refused", "not_accepted", "deemed_approved", "terminated", "revoked", "completed",
 )
-DEADLINE_KINDS = ("promised", "statutory", "step", "renewal")
+DEADLINE_KINDS = ("promised", "statutory", "step", "renewal", "period")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ the clock tells the time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -28,6 +28,7 @@ from engine.model import (
     StepRecord,
     Timer,
 )
+from engine.exchange import ExchangeCase, ExchangeExport
 from engine.read_models import SupervisionReads
 from engine.stats import SignedReport
 
@@ -163,6 +164,17 @@ class FlagRepository(Protocol):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]: ...
 
 
+class ExchangeRepository(Protocol):
+    """The provincial exchange (engine/exchange.py): the exports made (added, never changed)
+    and the cases whose history has one of ``kinds`` in ``since <= at < until``."""
+
+    def add(self, export: ExchangeExport) -> ExchangeExport: ...
+    def last(self, *, mode: str) -> ExchangeExport | None: ...
+    def list(self, *, limit: int = 100) -> list[ExchangeExport]: ...
+    def changed_cases(self, since: datetime | None, until: datetime,
+                      kinds: Collection[str]) -> list[ExchangeCase]: ...
+
+
 class UserRepository(Protocol):
     """The user registry (identity port): users, their API keys, refused attempts."""
 
@@ -264,6 +276,7 @@ class UnitOfWork(Protocol):
     start_requests: StartRequestRepository
     ratings: RatingRepository
     complaints: ComplaintRepository
+    exchange: ExchangeRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

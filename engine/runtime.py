@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -44,6 +45,17 @@ def _script_error(err: Exception) -> ScriptError:
     cause = getattr(err, "error_line", "") or ""
     return ScriptError(f"a condition or script in the process failed: {err}"
                        + (f" (in `{cause}`)" if cause else ""))
+
+
+def _drop_sequential_item(task: Any) -> None:
+    """An instance of a sequential multi-instance step keeps its element variable to itself
+    (Camunda's elementVariable is local to the instance): SpiffWorkflow merges the finished
+    instance's data into the activity and would then refuse to start the next instance, whose
+    variable "already exists" there."""
+    spec = getattr(task.parent, "task_spec", None)
+    item = getattr(spec, "input_item", None)
+    if isinstance(spec, SequentialMultiInstanceTask) and item is not None:
+        task.data.pop(item.bpmn_id, None)
 
 
 class Runtime:
@@ -103,6 +115,7 @@ class Runtime:
         if task.state != TaskState.READY:
             raise InvalidAction(f"step “{task.task_spec.bpmn_name}” is not waiting to be done")
         task.data.update(data)
+        _drop_sequential_item(task)
         try:
             task.run()
         except SpiffWorkflowException as err:

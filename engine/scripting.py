@@ -43,6 +43,7 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import ScriptError
 
@@ -358,10 +359,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return self._cache[key]
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        code = self._compile(expression, "eval")
+        code = self._compile(python_condition(expression), "eval")
         scope = _guards()
         scope.update(external_context or {})
-        names = _Unset(context)
+        names = _Unset({**context, **(external_context or {})})
         return _run_limited(lambda: eval(code, scope, names))  # noqa: S307 - restricted code
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
@@ -382,9 +383,66 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
+def python_condition(expression: str) -> str:
+    """A condition as Python: a JUEL ``${…}`` one (Activiti, Flowable, Camunda 7) translated by
+    engine/el.py (ExpressionRefused if outside the subset), a Python one as it is."""
+    from engine.el import is_el, translate
+
+    return translate(expression) if is_el(expression) else expression
+
+
+def condition_problems(expression: str) -> list[tuple[str, str]]:
+    """(what is wrong, what to write instead) for each problem that keeps a condition from
+    running in this environment; [] if none. Lint and the web modeler ask this."""
+    from engine.el import ExpressionRefused
+
+    try:
+        python = python_condition(expression)
+    except ExpressionRefused as err:
+        return [(err.reason, err.fix)]
+    return [(p, "write the condition with the variables of the case, e.g. "
+                "decision == \"approve\" or ${decision == 'approve'}")
+            for p in check_source(python, "eval")]
+
+
+def _loop_variables(task: Any) -> dict[str, Any]:
+    """What Camunda and Activiti call the multi-instance counters, for a completion condition or
+    a step inside a multi-instance activity (SpiffWorkflow keeps them in internal data)."""
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
+    parent = getattr(task, "parent", None)
+    child, owner = task, parent
+    if owner is None or not isinstance(owner.task_spec, MultiInstanceTask):
+        return {}
+    instances = [c for c in owner.children if c.task_spec.name == owner.task_spec.task_spec]
+    completed = len(owner.internal_data.get("merged", []))
+    cardinality = owner.internal_data.get("cardinality")
+    total = cardinality if isinstance(cardinality, int) else len(instances) + len(
+        owner.internal_data.get("remaining", []))
+    index = child.internal_data.get("key_or_index")
+    if not isinstance(index, int):
+        index = child.internal_data.get("item") if isinstance(
+            child.internal_data.get("item"), int) else instances.index(child) if (
+            child in instances) else 0
+    return {"nrOfInstances": total, "nrOfCompletedInstances": completed,
+            "nrOfActiveInstances": sum(1 for c in instances if not c.has_state(
+                TaskState.FINISHED_MASK)), "loopCounter": index}
+
+
+class SunshineScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine with the restricted environment, which also offers the
+    multi-instance counters that Camunda-style completion conditions read."""
+
+    def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
+        loop = _loop_variables(task)
+        if loop:
+            external_context = {**loop, **(external_context or {})}
+        return super().evaluate(task, expression, external_context)
+
+
 def restricted_script_engine() -> PythonScriptEngine:
     """The script engine every workflow of Sunshine runs with."""
-    return PythonScriptEngine(environment=RestrictedEnvironment())
+    return SunshineScriptEngine(environment=RestrictedEnvironment())
 
 
 _GUARD_NAMES = frozenset(_guards()) | frozenset(_guards()["__builtins__"])

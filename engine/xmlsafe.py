@@ -12,6 +12,12 @@ from lxml import etree
 from engine.errors import DefinitionError
 
 MAX_BPMN_BYTES = 5 * 1024 * 1024
+# SpiffWorkflow's parser takes time quadratic in the number of elements of a process (a
+# 50,000-task file ran for many minutes), so a file is refused above this many BPMN elements
+# with an id (tasks, events, gateways, flows, lanes …) — a real power has a few hundred at most.
+MAX_ELEMENTS = 5000
+# Names end up in case lists, notices, the public flowchart and the catalogue.
+MAX_NAME_LENGTH = 200
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -79,7 +85,17 @@ def parse_bpmn_bytes(data: bytes, file: str = "<bpmn>") -> etree._ElementTree:
     if root.tag != bpmn("definitions"):
         raise DefinitionError(
             f"not a BPMN 2.0 file: the root element is <{etree.QName(root).localname}>, expected "
-            f"<bpmn:definitions> in namespace {BPMN_NS}",
+            f"<bpmn:definitions> in namespace {BPMN_NS} — export the process as BPMN 2.0 XML "
+            f"from the modeler (a DMN table or a form is not a process)",
+            file=file,
+        )
+    count = sum(1 for el in root.iter() if isinstance(el.tag, str) and el.get("id")
+                and el.tag.startswith(f"{{{BPMN_NS}}}"))
+    if count > MAX_ELEMENTS:
+        raise DefinitionError(
+            f"the file has {count:,} BPMN elements; the limit is {MAX_ELEMENTS:,} (checking and "
+            f"drawing cost grows with the square of it) — split the process into smaller "
+            f"powers or call activities, each in its own file",
             file=file,
         )
     return tree

@@ -17,6 +17,7 @@ from adapters.cli import (  # noqa: F401
     audit,
     cases,
     dbcopy,
+    exchange,
     feedback,
     notices,
     overview,
@@ -84,6 +85,7 @@ FIELD_OPTIONS = {
     "request_key": "pass a shorter --request-key",
     "received_by": "pass --received-by NAME",
     "method": "pass --method 窗口领取, 邮寄送达 or 电子送达",
+    "since_last": "pass --from and --to for a period, or --since-last alone",
 }
 
 

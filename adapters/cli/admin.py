@@ -58,9 +58,11 @@ def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
     try:
         result = catalogue_admin.deploy(ctx.env, list(paths), actor=ctx.actor(actor), now=ctx.now)
     except LintFailed as err:
+        # each finding once, here; the error line main() would add would repeat the first
         for f in err.findings:
             click.echo(f"错误 error: {f}", err=True)
-        raise
+        click.echo(f"{len(err.findings)} error(s): nothing was deployed", err=True)
+        raise click.exceptions.Exit(3) from None
     for d in result:
         state = "deployed" if d.changed else "unchanged"
         if d.changed and not d.new:

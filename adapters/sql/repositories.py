@@ -434,6 +434,46 @@ def stored_calendar_years(engine: sa.Engine) -> dict[int, dict[str, Any]]:
         return SqlCalendarRepository(conn).years()
 
 
+class SqlExchangeRepository(_Repo):
+    """The provincial exchange: the exports made, and the cases with a status change in a span
+    (engine/exchange.py)."""
+
+    def add(self, export: Any) -> Any:
+        values = {f.name: getattr(export, f.name) for f in dataclasses.fields(export)
+                  if f.name != "id"}
+        new_id = self.conn.execute(t.exchange_exports.insert().values(**values)
+                                   ).inserted_primary_key[0]
+        return dataclasses.replace(export, id=int(new_id))
+
+    def last(self, *, mode: str) -> Any:
+        from engine.exchange import ExchangeExport
+
+        x = t.exchange_exports.c
+        row = self.conn.execute(sa.select(t.exchange_exports).where(x.mode == mode)
+                                .order_by(x.until.desc(), x.id.desc()).limit(1)).first()
+        return _build(ExchangeExport, row, {}) if row is not None else None
+
+    def list(self, *, limit: int = 100) -> list[Any]:
+        from engine.exchange import ExchangeExport
+
+        x = t.exchange_exports.c
+        rows = self.conn.execute(sa.select(t.exchange_exports).order_by(x.id.desc()).limit(limit))
+        return [_build(ExchangeExport, r, {}) for r in rows]
+
+    def changed_cases(self, since: datetime | None, until: datetime,
+                      kinds: Any) -> list[Any]:
+        from engine.exchange import ExchangeCase
+
+        a, c = t.audit_events.c, t.cases.c
+        changed = sa.select(a.case_id).where(a.kind.in_(sorted(kinds)), a.at < until)
+        if since is not None:
+            changed = changed.where(a.at >= since)
+        rows = self.conn.execute(
+            sa.select(c.id, c.number, c.power_code, c.definition_id, c.applicant)
+            .where(c.id.in_(changed.distinct())).order_by(c.number))
+        return [ExchangeCase(*r) for r in rows]
+
+
 # -- 好差评 and 投诉 (engine/services/feedback.py) ---------------------------------------------
 
 

@@ -96,6 +96,7 @@ class SqlUnitOfWork:
         self.calendar = r.SqlCalendarRepository(c)
         self.flags = r.SqlFlagRepository(c)
         self.reports = r.SqlReportRepository(c)
+        self.exchange = r.SqlExchangeRepository(c)
         self.reads = SqlSupervisionReads(c)
         self.outbox = SqlOutboxRepository(c, self._plans)
         self.users = SqlUserRepository(c)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalogue import Power
-from engine.errors import InvalidAction, LintFailed, NotFound
+from engine.errors import DefinitionError, InvalidAction, LintFailed, NotFound
 from engine.identity import Action, Actor
 from engine.services.context import Env
 from engine.services.identity import require
@@ -43,6 +43,7 @@ def deploy_bytes(env: Env, files: list[tuple[str, bytes]], *, actor: Actor,
     # Parsing BPMN needs SpiffWorkflow's parser and lxml: loaded only by the verbs that parse
     # (listing the catalogue is a CLI verb that should answer at once).
     from engine.definitions import load_definitions
+    from engine.findings import from_error
     from engine.lint import Finding, duplicate_codes, lint_bytes
 
     at = env.now(now)
@@ -60,13 +61,20 @@ def deploy_bytes(env: Env, files: list[tuple[str, bytes]], *, actor: Actor,
                 if existing is not None and existing != p.process_id:
                     findings.append(Finding(path, p.process_id, "duplicate-code",
                                             f"power code {p.code} is already deployed for process "
-                                            f"{existing}; each power needs its own code"))
+                                            f"{existing}",
+                                            fix="each power needs its own code: change "
+                                                "code=\"…\""))
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise LintFailed(errors)
         result = []
         for path, data, _ in loaded:
-            for d in load_definitions(data, path):
+            try:
+                definitions = load_definitions(data, path)
+            except DefinitionError as err:
+                # lint's rules passed, so this is a rule lint lacks: still a finding with its id
+                raise LintFailed([from_error(path, err, "spiff")]) from None
+            for d in definitions:
                 current = uow.definitions.latest(d.power.code)
                 withdrawn = current is not None and current.status != "active"
                 same = uow.definitions.by_hash(d.power.code, d.content_hash)

@@ -509,6 +509,27 @@ def test_a_production_installation_acts_at_the_present_and_refuses_any_other_tim
     assert received(production)  # at the present
 
 
+@covers(Action.EXPORT_EXCHANGE)
+def test_the_provincial_exchange_is_exported_by_a_supervisor_or_an_administrator(
+        env: Env, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from engine.services.exchange import export_exchange, list_exports
+
+    number = received(env)
+    clock.at += timedelta(hours=1)
+    written: list[object] = []
+    for who in (CLERK, HEAD, DESIGNER):
+        refused(env, who, lambda who=who: export_exchange(env, who, since_last=True,
+                                                          write=written.append),
+                "导出省级数据交换", "监察人员或系统管理员")
+    assert written == [] and list_exports(env, ADMIN) == []
+    batch = export_exchange(env, SUPERVISOR, since_last=True, write=written.append)
+    assert [(r.case_number, r.status_code) for r in batch.records] == [(number, 1)]
+    assert export_exchange(env, ADMIN, since_last=True, write=written.append).records == ()
+    assert [e.exported_by for e in list_exports(env, SUPERVISOR)] == ["admin", "jiancha"]
+
+
 @covers(Action.RECORD_RATING, Action.REPLY_REVIEW)
 def test_the_window_records_a_rating_and_only_the_rated_unit_s_staff_answer_a_bad_one(
         env: Env) -> None:
