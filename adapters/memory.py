@@ -46,7 +46,9 @@ from engine.read_models import (
     BreachFacts,
     CardFacts,
     CaseFacts,
+    ComplaintFacts,
     DefinitionCounts,
+    RatingFacts,
     StepFacts,
 )
 from engine.services.context import Env
@@ -694,6 +696,29 @@ class MemorySupervisionReads(_Repo):
         ids = {e.case_id for e in self.tx.values("audit") if e.kind == "case_ordered"}
         return [c.number for c in sorted(self.tx.values("cases"), key=lambda c: c.id)
                 if c.id in ids]
+
+
+    def bad_rating_facts(self, start: dt.datetime, end: dt.datetime) -> list[RatingFacts]:
+        cases = self._cases_by_id()
+        rows = [r for r in self.tx.values("ratings")
+                if r.review_due is not None and start <= r.rated_at < end]
+        return [RatingFacts(r.case_number, r.power_code, cases[r.case_id].definition_id, r.unit,
+                            r.score, r.rated_at)
+                for r in sorted(rows, key=lambda r: (r.rated_at, r.id or 0))]
+
+    def upheld_complaint_facts(self, start: dt.datetime,
+                               end: dt.datetime) -> list[ComplaintFacts]:
+        cases = {c.number: c for c in self.tx.values("cases")}
+        rows = [k for k in self.tx.values("complaints") if k.status == "upheld"
+                and k.decided_at is not None and start <= k.decided_at < end]
+        out = []
+        for k in sorted(rows, key=lambda k: (k.decided_at, k.id or 0)):
+            case = cases.get(k.case_number or "")
+            out.append(ComplaintFacts(k.number, k.case_number,
+                                      case.power_code if case else None,
+                                      case.definition_id if case else None, k.against_unit,
+                                      k.against_post, k.against_person, k.decided_at))
+        return out
 
 
 class MemoryUserRepository(_Repo):

@@ -98,8 +98,38 @@ class BreachFacts(NamedTuple):
     ref: str | None = None  # what names a breach with no case: offsystem:2026-0001 …
 
 
+class RatingFacts(NamedTuple):
+    """A bad rating (差评: one that opened a review for the unit), as the statistics count it."""
+
+    case_number: str
+    power_code: str
+    definition_id: int
+    unit: str
+    score: int
+    rated_at: datetime
+
+
+class ComplaintFacts(NamedTuple):
+    """An upheld complaint (投诉属实): the case, step post and person it was against, if any."""
+
+    number: str
+    case_number: str | None
+    power_code: str | None
+    definition_id: int | None
+    unit: str | None
+    post: str | None
+    person: str | None
+    decided_at: datetime
+
+
 class SupervisionReads(Protocol):
     """What the supervision dashboard reads (one query each)."""
+
+    def bad_rating_facts(self, start: datetime, end: datetime) -> list[RatingFacts]:
+        """Bad ratings (those with a review day) given in ``start <= rated_at < end``."""
+
+    def upheld_complaint_facts(self, start: datetime, end: datetime) -> list[ComplaintFacts]:
+        """Complaints upheld in ``start <= decided_at < end``, those with no case too."""
 
     def case_facts(self, start: datetime, end: datetime) -> list[CaseFacts]:
         """Cases received, accepted or closed in ``start <= t < end``, by number."""
@@ -152,5 +182,5 @@ class UnitOverview:
 
 
 __all__ = ["DECIDED_CLOCK", "OPEN_STATES", "SUSPENDED_CLOCK", "BreachFacts", "CardFacts",
-           "CaseFacts", "DefinitionCounts", "StepFacts",
+           "CaseFacts", "ComplaintFacts", "DefinitionCounts", "RatingFacts", "StepFacts",
            "PowerOverview", "SupervisionReads", "UnitOverview"]

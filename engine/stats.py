@@ -21,6 +21,10 @@ count and the case numbers behind it. Definitions (docs/supervisor-guide.md repe
 * **cards** — issued in the period, by colour, except those a supervisor withdrew (撤销);
   **breaches** — occurred in the period, by kind and by measure (``pending``: not decided yet),
   those with no case (体外审批) too, behind which stands the breach's ref instead of a case.
+* **bad ratings** (差评) — ratings of 不满意 or 非常不满意 given in the period, for the rated
+  case's unit and power; **complaints upheld** (投诉属实) — complaints decided as upheld in the
+  period, for the unit, power, post and person they were against (a complaint with no case
+  stands behind its figure by its own number, TS…).
 
 Grouped by unit, power, post or person: a case counts for its power's unit; a step for its
 lane's department (else the power's unit), its post and whoever completed it; a card or a
@@ -36,18 +40,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from engine.read_models import BreachFacts, CardFacts, CaseFacts, StepFacts
+from engine.read_models import (
+    BreachFacts,
+    CardFacts,
+    CaseFacts,
+    ComplaintFacts,
+    RatingFacts,
+    StepFacts,
+)
 
 DECIDED = ("approved", "approved_with_gaps", "refused", "completed")
 GROUPINGS = ("unit", "power", "post", "person")
 CASE_FIGURES = ("received", "accepted", "decided", "on_time", "early", "overdue", "deemed")
 STEP_FIGURES = ("steps_done", "steps_late")
 CARD_KINDS = ("warning", "yellow", "red", "statutory")
+FEEDBACK_FIGURES = ("bad_ratings", "complaints_upheld")  # 好差评 and 投诉 (services/feedback.py)
 LABELS = {
     "received": "收件", "accepted": "受理", "decided": "办结", "on_time": "按时办结",
     "early": "提前办结", "overdue": "超期办结", "deemed": "超时默许", "steps_done": "办理环节",
     "steps_late": "环节超时", "warning": "预警", "yellow": "黄牌", "red": "红牌",
-    "statutory": "超法定时限",
+    "statutory": "超法定时限", "bad_ratings": "差评", "complaints_upheld": "投诉属实",
 }
 
 
@@ -145,11 +157,14 @@ class Facts:
     breaches: Sequence[BreachFacts]
     powers: Mapping[int, Mapping[str, Any]]  # definition id → catalogue entry
     names: Mapping[str, str]  # login → name
+    ratings: Sequence[RatingFacts] = ()  # bad ones
+    complaints: Sequence[ComplaintFacts] = ()  # upheld ones
 
 
 def _new_row(key: str, label: str) -> Row:
     return Row(key=key, label=label,
-               figures={f: Figure() for f in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS)},
+               figures={f: Figure() for f in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS,
+                                              *FEEDBACK_FIGURES)},
                breaches_by_kind=defaultdict(Figure), breaches_by_measure=defaultdict(Figure),
                share_used=None)
 
@@ -250,6 +265,20 @@ def compute(facts: Facts, start: date, end: date, by: str,
         for row in (*where, total):
             row.breaches_by_kind[b.kind].add(behind)
             row.breaches_by_measure[b.measure or "pending"].add(behind)
+    for r in facts.ratings:
+        if not in_period(r.rated_at):
+            continue
+        where = tuple(groups(unit=r.unit, power=(r.power_code, r.definition_id), post=None,
+                             person=None)) if by in ("unit", "power") else ()
+        count(where, "bad_ratings", r.case_number)
+    for k in facts.complaints:
+        if not in_period(k.decided_at):
+            continue
+        unit = k.unit or (unit_of(k.definition_id) if k.definition_id is not None else "—")
+        where = () if by == "power" and not k.power_code else tuple(groups(
+            unit=unit, power=(k.power_code or "", k.definition_id or 0), post=k.post,
+            person=k.person))
+        count(where, "complaints_upheld", k.case_number or k.number)
     for row in (*rows.values(), total):
         for f in (*row.figures.values(), *row.breaches_by_kind.values(),
                   *row.breaches_by_measure.values()):
@@ -289,7 +318,7 @@ def row_to_dict(r: Row) -> dict[str, Any]:
     return {
         "key": r.key, "label": r.label, "rank": r.rank,
         **{name: _figure_dict(r.figures[name]) for name in (*CASE_FIGURES, *STEP_FIGURES,
-                                                             *CARD_KINDS)},
+                                                             *CARD_KINDS, *FEEDBACK_FIGURES)},
         "on_time_rate": r.on_time_rate, "early_rate": r.early_rate,
         "share_of_promised_time_used": r.share_used, "step_on_time_rate": r.step_on_time_rate,
         "breaches_by_kind": {k: _figure_dict(f) for k, f in r.breaches_by_kind.items()},
@@ -305,7 +334,9 @@ def to_dict(t: Table) -> dict[str, Any]:
 
 def _row(d: Mapping[str, Any]) -> Row:
     return Row(key=str(d["key"]), label=str(d["label"]),
-               figures={n: _figure(d[n]) for n in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS)},
+               figures={n: _figure(d[n]) if n in d else Figure()  # reports signed before
+                        for n in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS,  # ratings counted
+                                  *FEEDBACK_FIGURES)},
                breaches_by_kind={k: _figure(f) for k, f in d["breaches_by_kind"].items()},
                breaches_by_measure={k: _figure(f) for k, f in d["breaches_by_measure"].items()},
                share_used=d["share_of_promised_time_used"], rank=d["rank"])

@@ -30,7 +30,9 @@ from engine.read_models import (
     BreachFacts,
     CardFacts,
     CaseFacts,
+    ComplaintFacts,
     DefinitionCounts,
+    RatingFacts,
     StepFacts,
 )
 
@@ -134,3 +136,24 @@ class SqlSupervisionReads:
         ids = sa.select(e.case_id).where(e.kind == ORDERED)
         rows = self.conn.execute(sa.select(c.number).where(c.id.in_(ids)).order_by(c.id))
         return list(rows.scalars())
+
+    # -- 好差评 and 投诉 (engine/services/feedback.py, complaints.py) ---------------------------
+
+    def bad_rating_facts(self, start: datetime, end: datetime) -> list[RatingFacts]:
+        r, c = t.ratings.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(r.case_number, r.power_code, c.definition_id, r.unit, r.score, r.rated_at)
+            .join_from(t.ratings, t.cases, c.id == r.case_id)
+            .where(r.review_due.is_not(None), r.rated_at >= start, r.rated_at < end)
+            .order_by(r.rated_at, r.id))
+        return [RatingFacts(*row) for row in rows]
+
+    def upheld_complaint_facts(self, start: datetime, end: datetime) -> list[ComplaintFacts]:
+        k, c = t.complaints.c, t.cases.c
+        rows = self.conn.execute(
+            sa.select(k.number, k.case_number, c.power_code, c.definition_id, k.against_unit,
+                      k.against_post, k.against_person, k.decided_at)
+            .select_from(t.complaints.outerjoin(t.cases, c.number == k.case_number))
+            .where(k.status == "upheld", k.decided_at >= start, k.decided_at < end)
+            .order_by(k.decided_at, k.id))
+        return [ComplaintFacts(*row) for row in rows]

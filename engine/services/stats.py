@@ -85,11 +85,15 @@ def _facts(env: Env, first: date, last: date) -> Facts:
         steps = reads.step_facts(since, until)
         cards = reads.card_facts(since, until)
         breaches = reads.breach_facts(since, until)
+        ratings = reads.bad_rating_facts(since, until)
+        complaints = reads.upheld_complaint_facts(since, until)
         definitions = ({c.definition_id for c in cases} | {s.definition_id for s in steps}
-                       | {k.definition_id for k in cards} | {b.definition_id for b in breaches})
+                       | {k.definition_id for k in cards} | {b.definition_id for b in breaches}
+                       | {r.definition_id for r in ratings}
+                       | {k.definition_id for k in complaints if k.definition_id is not None})
         powers = reads.catalogue_entries(definitions)
         people = ({s.completed_by for s in steps} | {k.person for k in cards}
-                  | {b.person for b in breaches})
+                  | {b.person for b in breaches} | {k.person for k in complaints})
         names = uow.users.names({p for p in people if p})
     return Facts(cases=cases, steps=steps, cards=cards, breaches=breaches, powers=powers,
-                 names=names)
+                 names=names, ratings=ratings, complaints=complaints)

@@ -79,9 +79,42 @@ def _county(url: str) -> Any:
     breach = next(b for b in list_breaches(env) if b.person != "jiancha")
     decide_breach(env, breach.id, measure="通报批评", reasons="超时未办", actor=supervisor,
                   now=dt.datetime(2026, 3, 30, 8, 30, tzinfo=dt.UTC))
+    _ratings_and_complaints(env, dt.datetime(2026, 3, 30, 8, 40, tzinfo=dt.UTC))
     records = [case_record(env, c.number) for c in list_cases(env, limit=10_000)]
     yield env, records
     env.engine.dispose()
+
+
+def _ratings_and_complaints(env: Any, at: dt.datetime) -> None:
+    """好差评 on four closed cases (two bad), and three complaints: upheld against a case's step,
+    upheld against a person with no case, not upheld against a unit."""
+    from engine.services import complaints, feedback
+
+    records = [case_record(env, c.number) for c in list_cases(env, limit=10_000)]
+    closed = sorted((r for r in records if r["state"] in DECIDED and r["closed_at"]),
+                    key=lambda r: r["number"])
+    for r, score in zip(closed, (1, 2, 5, 4), strict=False):
+        feedback.rate(env, r["number"], r["query_code"], score, "", now=at)
+    clerk, supervisor = identity.resolve(env, "chuangkou"), identity.resolve(env, "jiancha")
+    worked = [(r, s) for r in closed[4:] for s in r["steps"] if s["status"] == "completed"
+              and s["person"] not in (None, "jiancha", "chuangkou") and s["role"] != "acceptance"]
+    (case, step), (_, other) = worked[0], next(w for w in worked if w[1]["person"] !=
+                                                worked[0][1]["person"])
+    on_step = complaints.record_complaint(
+        env, case=case["number"], step=step["name"], complainant="张投诉", contact="1",
+        channel="phone", facts="态度恶劣", actor=clerk, now=at).number
+    on_person = complaints.record_complaint(
+        env, person=other["person"], complainant="李投诉", contact="2", channel="web",
+        facts="推诿", actor=clerk, now=at).number
+    on_unit = complaints.record_complaint(
+        env, unit=case["steps"][0]["department"] or list_powers(env)[0]["unit"],
+        complainant="王投诉", contact="3", channel="letter", facts="电话无人接", actor=clerk,
+        now=at).number
+    for number in (on_step, on_person):
+        complaints.decide_complaint(env, number, upheld=True, measure="诫勉教育",
+                                    findings="属实", actor=supervisor, now=at)
+    complaints.decide_complaint(env, on_unit, upheld=False, findings="查无实据",
+                                actor=supervisor, now=at)
 
 
 def _work_until(env: Any, number: str, name: str | None, at: dt.datetime) -> None:
@@ -120,7 +153,8 @@ def workdays(after: dt.date, through: dt.date) -> int:
 
 
 def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], start: str,
-             end: str, by: str) -> dict[str, dict[str, Any]]:
+             end: str, by: str, feedback: dict[str, Any] | None = None,
+             ) -> dict[str, dict[str, Any]]:
     first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     inside = lambda d: d is not None and first <= d <= last  # noqa: E731
     rows: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
@@ -172,7 +206,27 @@ def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], s
                        "person": b["person"]}[by]
                 add(key, "breach:" + b["kind"], r["number"])
                 add(key, "measure:" + (b["measure"] or "pending"), r["number"])
+    # 好差评 and 投诉 as `rating list --json` and `complaint list --json` print them
+    power_of = {r["number"]: r["power"] for r in records}
+    for g in (feedback or {}).get("ratings", []):
+        if g["bad"] and inside(day(g["rated_at"])):
+            add({"unit": g["unit"], "power": g["power"]}.get(by), "bad_ratings", g["case"])
+    for c in (feedback or {}).get("complaints", []):
+        if c["status"] == "upheld" and inside(day(c["decided_at"])):
+            key = {"unit": c["unit"], "power": power_of.get(c["case"] or ""),
+                   "post": f"{c['unit']}·{c['post']}" if c["post"] else None,
+                   "person": c["person"]}[by]
+            add(key, "complaints_upheld", c["case"] or c["number"])
     return rows
+
+
+def feedback_lists(env: Any) -> dict[str, Any]:
+    """The ratings and complaints as a supervisor lists them on the command line."""
+    url = str(env.engine.url.render_as_string(hide_password=False))
+    ratings = cli("--db", url, "--now", NOW, "rating", "list", "--json", "--as", "jiancha")
+    listed = cli("--db", url, "--now", NOW, "complaint", "list", "--json", "--as", "jiancha")
+    assert ratings.code == 0 and listed.code == 0, ratings.err + listed.err
+    return {"ratings": json.loads(ratings.out)["ratings"], "complaints": json.loads(listed.out)}
 
 
 def actual(table: Any) -> dict[str, dict[str, Any]]:
@@ -192,7 +246,7 @@ def test_every_figure_and_its_cases_match_the_case_files(county: Any, by: str,
                                                          period: tuple[str, str]) -> None:
     env, records = county
     powers = {p["code"]: p for p in list_powers(env)}
-    want = expected(records, powers, *period, by)
+    want = expected(records, powers, *period, by, feedback_lists(env))
     got = actual(statistics(env, identity.resolve(env, "jiancha"), *period, by))
     assert set(got) == set(want)
     for key, figures in want.items():
@@ -213,9 +267,10 @@ def test_the_data_set_has_something_behind_every_figure(county: Any) -> None:
     """The comparison above means something only if each figure is non-zero somewhere."""
     env, records = county
     powers = {p["code"]: p for p in list_powers(env)}
-    total = expected(records, powers, *PERIODS[0], "unit")["*"]
+    total = expected(records, powers, *PERIODS[0], "unit", feedback_lists(env))["*"]
     for figure in ("received", "accepted", "decided", "on_time", "early", "overdue", "deemed",
-                   "steps_done", "steps_late", "warning", "yellow", "red", "share"):
+                   "steps_done", "steps_late", "warning", "yellow", "red", "share",
+                   "bad_ratings", "complaints_upheld"):
         assert total[figure], figure
     assert any(k.startswith("breach:") for k in total)
     assert total["measure:通报批评"] and total["measure:pending"]
