@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.case_answers import AnswerRules
+from engine.case_period import end_period, period_timer
 from engine.errors import InvalidAction, NotFound
 from engine.model import (
     ApplicantFlag,
@@ -81,12 +82,16 @@ class SupervisionRules(AnswerRules):
         step = self._step_of(timer)
         if step is None or (self.clock == ClockState.SUSPENDED and step.counted):
             return False
+        if period_timer(self, step):
+            return False  # a period (公示期) running its course: nothing to warn anyone of
         return self.card(CardKind.WARNING, "step", step, f"环节“{step.name}”时限将到（{step.due_day}）")
 
     def _on_step_overdue(self: Case, timer: Timer) -> bool:
         step = self._step_of(timer)
         if step is None or (self.clock == ClockState.SUSPENDED and step.counted):
             return False
+        if period_timer(self, step):
+            return end_period(self, step)  # engine/case_period.py: no card, no breach
         meta = self.power.step(step.spec_id)
         if meta is not None and meta.absent_consent:
             return self._absent_consent(step)
