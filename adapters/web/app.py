@@ -75,6 +75,7 @@ def create_app(env: Env) -> FastAPI:
         routes_catalogue,
         routes_designer,
         routes_feedback,
+        routes_reports,
         routes_public,
         routes_supervision,
         routes_tasks,
@@ -88,7 +89,7 @@ def create_app(env: Env) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_tasks, routes_cases, routes_window, routes_public,
                    routes_admin, routes_catalogue, routes_supervision, routes_designer,
-                   routes_feedback, api):
+                   routes_feedback, routes_reports, api):
         app.include_router(module.router)
 
     @app.exception_handler(SunshineError)
