@@ -220,7 +220,9 @@
     try {
       await importXml(currentXml, true);
     } catch (err) {
-      messages.textContent = "无法在建模器中打开此文件：" + err.message;
+      messages.textContent = /no diagram to display/.test(err.message)
+        ? "此文件没有图形信息（bpmndi:BPMNDiagram），建模器无法显示：请在 Camunda Modeler 等工具中打开并保存一次，再在此打开"
+        : "无法在建模器中打开此文件：" + err.message;
       messages.className = "msg msg-error";
       return;
     }
