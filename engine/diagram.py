@@ -12,7 +12,11 @@ Rules the extractor keeps:
 - everything is in document order, so the same file always gives the same model;
 - labels speak to citizens: step name, post (岗位), time limit in working days (环节时限),
   不计时 for steps the law does not count (ALL Art. 45), and the deemed-approval (超时默许) and
-  supplement (补正) paths are marked.
+  supplement (补正) paths are marked;
+- a label is bounded: a name longer than ``NAME_LIMIT`` characters (an annotation's text longer
+  than ``TEXT_LIMIT``) is cut and ends in "…"; ``Node.name`` keeps the whole name;
+- a boundary event sits in its host's lane, and a text annotation in the lane of what it
+  annotates, so that the renderer can draw each beside its element.
 """
 
 from __future__ import annotations
@@ -275,6 +279,16 @@ _ROOT_KNOWN = frozenset({
     "documentation", "extensionElements", "globalTask", "globalUserTask", "globalScriptTask",
     "globalManualTask", "globalBusinessRuleTask", *TRIGGERS,
 })
+NAME_LIMIT = 60  # characters of a name shown on the chart; the rest is cut, ending in "…"
+TEXT_LIMIT = 240  # characters of a text annotation shown
+UNNAMED = "（未命名）"  # an activity without a name, e.g. as bpmn.io writes a new task
+
+
+def clip(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 _CONDITION = re.compile(r"""^\s*\$?\{?\s*(\w+)\s*==\s*["'](\w+)["']\s*\}?\s*$""")
 
 
@@ -359,8 +373,8 @@ class _Builder:
                 if _local(lane) != "lane":
                     continue
                 lid = self._id(lane, "lane")
-                name = _name(lane) or lid
-                self.clusters.append(Cluster(lid, "lane", name, parent_id))
+                name = _name(lane)  # an unnamed lane is drawn without a label, and is no post
+                self.clusters.append(Cluster(lid, "lane", clip(name), parent_id))
                 for ref in lane:
                     if _local(ref) == "flowNodeRef" and ref.text and ref.text.strip():
                         placed[ref.text.strip()] = (lid, name)
@@ -381,7 +395,7 @@ class _Builder:
                 continue
             cid = (child.get("id") or "").strip()
             lane = lanes.get(cid)
-            where, here_post = (lane[0], lane[1]) if lane else (cluster, post)
+            where, here_post = (lane[0], lane[1] or None) if lane else (cluster, post)
             if local in FLOW_NODE_TAGS:
                 self.flow_node(child, local, where, here_post)
             elif local == "sequenceFlow":
@@ -454,7 +468,7 @@ class _Builder:
         if local in CONTAINER_KINDS:
             inner = [c for c in el if _local(c) in (*FLOW_NODE_TAGS, *ARTIFACT_KINDS)]
             if inner:
-                label = node.name or TYPE_TEXT[kind]
+                label = clip(node.name) or TYPE_TEXT[kind]
                 self.clusters.append(Cluster(node.id, kind, label, cluster))
                 self.container(el, node.id, post)
             else:
@@ -500,7 +514,7 @@ class _Builder:
         fid = (el.get("id") or "").strip()
         cond = el.find(f"{{{BPMN_NS}}}conditionExpression")
         cond_text = (cond.text or "").strip() if cond is not None else ""
-        label = _name(el)
+        label = clip(_name(el))
         m = _CONDITION.match(cond_text)
         if not label and m:
             label = CONDITION_TEXT.get((m.group(1), m.group(2)), "")
@@ -515,7 +529,7 @@ class _Builder:
         direction = (el.get("associationDirection") or "None").strip()
         self.edges.append(Edge((el.get("id") or "").strip() or f"assoc~{len(self.edges)}",
                                (el.get("sourceRef") or "").strip(),
-                               (el.get("targetRef") or "").strip(), kind, label=_name(el),
+                               (el.get("targetRef") or "").strip(), kind, label=clip(_name(el)),
                                directed=direction in ("One", "Both")))
 
     def data_associations(self, el: etree._Element, node_id: str) -> None:
@@ -602,8 +616,8 @@ def extract(
             continue  # drawn as a black-box participant
         cid = b._id(part if part is not None else proc, "process")
         own = read_power(proc)
-        label = (_name(part) if part is not None else "") or (own.name if own else "") \
-            or _name(proc) or cid
+        label = clip((_name(part) if part is not None else "") or (own.name if own else "")
+                     or _name(proc) or cid)
         b.clusters.append(Cluster(cid, "pool", label, None))
         drawn.add(cid)
         b.container(proc, cid, None)
@@ -620,6 +634,7 @@ def extract(
         host = b.nodes.get(n.attached_to or "")
         if host is not None and host.cluster != n.cluster:
             b.nodes[n.id] = replace(n, cluster=host.cluster, post=host.post)
+    _place_annotations(b)
     nodes, edges = _mark_paths(list(b.nodes.values()), b.edges)
     legend = _legend(power, nodes, bool(stats))
     nodes = [replace(n, label=_label(n)) for n in nodes]
@@ -629,7 +644,31 @@ def extract(
     title = (power.name if power else "") or (named[0] if len(procs) == 1 and named else "") \
         or _name(root) or (collab_names[0] if collab_names else "") \
         or " · ".join(pools[:3]) or "BPMN"
-    return Diagram(title, tuple(b.clusters), tuple(nodes), tuple(edges), legend)
+    return Diagram(clip(title), tuple(b.clusters), tuple(nodes), tuple(edges), legend)
+
+
+def _place_annotations(b: _Builder) -> None:
+    """A text annotation goes into the cluster of the first element it is associated with,
+    so that it is drawn beside that element rather than wherever its pool has room (a pool
+    or lane it annotates keeps it where the file put it)."""
+    edges = {e.id: e for e in b.edges}
+    placed: set[str] = set()
+    for e in b.edges:
+        if e.kind != "association":
+            continue
+        for note_id, other in ((e.target, e.source), (e.source, e.target)):
+            note = b.nodes.get(note_id)
+            if note is None or note.kind != "annotation" or note_id in placed:
+                continue
+            placed.add(note_id)
+            for _ in range(len(edges)):  # an annotation on a flow sits by the flow's target
+                if other not in edges:
+                    break
+                other = edges[other].target
+            target = b.nodes.get(other)  # an expanded sub-process: beside its box
+            if target is not None and target.kind != "annotation":
+                b.nodes[note_id] = replace(note, cluster=target.cluster)
+            break
 
 
 def _resolve_missing(b: _Builder) -> None:
@@ -713,8 +752,8 @@ def _legend(power: Power | None, nodes: list[Node], live: bool) -> Legend | None
     if power is None:
         return Legend(key=tuple(key), live=live) if key else None
     return Legend(
-        power_name=power.name, code=power.code, category=power.category, unit=power.unit,
-        mode=power.mode, statutory_limit=power.statutory_limit,
+        power_name=clip(power.name), code=clip(power.code), category=clip(power.category),
+        unit=clip(power.unit), mode=clip(power.mode), statutory_limit=power.statutory_limit,
         promised_limit=power.promised_limit,
         statutory_text=limit_text(power.statutory_limit, "法律未规定"),
         promised_text=limit_text(power.promised_limit, "未承诺"),
@@ -726,9 +765,12 @@ def _legend(power: Power | None, nodes: list[Node], live: bool) -> Legend | None
 def _label(n: Node) -> str:
     """The text a citizen reads on the node, first line the name."""
     if n.kind == "unknown":
-        lines = [n.name or n.id, f"〈{n.element_tag}〉"]
+        lines = [clip(n.name or n.id), f"〈{clip(n.element_tag)}〉"]
         return "\n".join(lines)
-    name = n.name or DEFAULT_NAME.get(n.kind, "")
+    if n.kind == "annotation":
+        return clip(n.name, TEXT_LIMIT)
+    activity = n.kind in TASK_KINDS.values() or n.kind in TYPE_TEXT
+    name = clip(n.name) or DEFAULT_NAME.get(n.kind, "") or (UNNAMED if activity else "")
     if n.kind in ("end",) and not n.name and n.result in RESULT_TEXT:
         name = RESULT_TEXT[n.result or ""]
     lines = [name] if name else []
@@ -736,13 +778,13 @@ def _label(n: Node) -> str:
         lines.append(TRIGGER_TEXT[n.trigger])
     if n.kind in TYPE_TEXT and (n.kind != "subprocess" or "collapsed" in n.markers):
         lines.append(f"〔{TYPE_TEXT[n.kind]}〕")
-    if n.post and (n.kind in TASK_KINDS.values() or n.kind in TYPE_TEXT):
-        lines.append(f"岗位：{n.post}")
+    if n.post and activity:
+        lines.append(f"岗位：{clip(n.post)}")
     if n.time_limit is not None:
         lines.append("当场办结 / 即办" if n.time_limit == 0 else f"时限 {n.time_limit} 个工作日")
     for m in n.markers:
         if m == "not_counted":
-            lines.append(f"不计时（{n.special}）" if n.special else "不计时")
+            lines.append(f"不计时（{clip(n.special, 20)}）" if n.special else "不计时")
         elif m in ("deemed", "renewal") and n.kind in ("boundary", "end"):
             if MARKERS[m] not in name:
                 lines.append(MARKERS[m])

@@ -36,7 +36,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from adapters.flowchart import RenderError, RenderOptions, layout_size, render_bytes
+from adapters.flowchart import (
+    FlowchartError,
+    RenderError,
+    RenderOptions,
+    layout_size,
+    render_bytes,
+)
 from adapters.publish.common import (
     NotPublic,
     Source,
@@ -154,8 +160,9 @@ def _grid(rows: list[list[object]], widths: list[float], header: bool = False) -
 
 
 def card_story(power: Power, flowchart_png: bytes | None, font: str, width: float,
-               image_height: float = 110 * mm) -> list[object]:
-    """The flowables of a card, top to bottom; the flowchart at most ``image_height`` high."""
+               image_height: float = 110 * mm, undrawn: str | None = None) -> list[object]:
+    """The flowables of a card, top to bottom; the flowchart at most ``image_height`` high
+    (``undrawn``: why there is no flowchart, said in its place)."""
     st = _styles(font)
     p = power
     P = Paragraph  # noqa: N806 - reads like the layout it builds
@@ -197,6 +204,10 @@ def card_story(power: Power, flowchart_png: bytes | None, font: str, width: floa
         scale = min(width / iw, image_height / ih)
         story.append(Image(io.BytesIO(flowchart_png), width=iw * scale, height=ih * scale))
         story.append(P("图中红色虚线为超时默许路径，橙色虚线为补正路径，灰色环节不计时。", st["small"]))
+    elif undrawn:
+        story.append(P("办理流程图", st["head"]))
+        story.append(P(_esc(f"流程图暂无法自动生成（原因：{undrawn}），办理环节以上表为准。"),
+                       st["base"]))
     story.append(Spacer(1, 2 * mm))
     contact = [
         [P("办理地点", st["key"]), P(_esc(p.address), st["cell"]),
@@ -244,8 +255,12 @@ def _height(story: list[object], width: float, height: float) -> float:
 
 def write_card(power: Power, bpmn_tree: Source, out_pdf: str | Path, *,
                options: RenderOptions | None = None, font_path: str | None = None,
-               font_family: str = DEFAULT_FAMILY) -> Path:
-    """Write the A4 one-page card (办事明白卡) of a public power to ``out_pdf``."""
+               font_family: str = DEFAULT_FAMILY, undrawn: str | None = None) -> Path:
+    """Write the A4 one-page card (办事明白卡) of a public power to ``out_pdf``.
+
+    A flowchart that cannot be drawn (or ``undrawn``: already known not to be, and why) is
+    replaced by a sentence saying so; the card is written all the same.
+    """
     if not power.public:
         raise NotPublic(power)
     font = register_cjk_font(font_path, font_family)
@@ -263,8 +278,12 @@ def write_card(power: Power, bpmn_tree: Source, out_pdf: str | Path, *,
     # legible: past that the whole card shrinks together to stay on one page.
     text_only = _height(card_story(power, None, font, width), width, height)
     room = max(105 * mm, height - text_only - 16 * mm)
-    png = flowchart_png(power, tree, width, room, options)
-    story = card_story(power, png, font, width, image_height=room)
+    png: bytes | None = None
+    try:
+        png = None if undrawn else flowchart_png(power, tree, width, room, options)
+    except FlowchartError as err:  # this power's chart only: the card is still worth having
+        undrawn = err.public_reason
+    story = card_story(power, png, font, width, image_height=room, undrawn=undrawn)
     # One page, always: everything shrinks together if the power has a long list.
     doc.build([KeepInFrame(width, height, story, mode="shrink")])
     return out

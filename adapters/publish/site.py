@@ -5,19 +5,24 @@ by category) and one service-guide page (办事指南) per power with its flowch
 Pages are plain HTML5 with inline CSS and no external assets of any kind (no CDN, no web
 fonts, no scripts), because the service hall's screens and notice-board PCs may be offline.
 Non-public powers (备案事项) are filtered out here, before anything is written.
+
+A power whose flowchart cannot be drawn (``FlowchartError``: too large, or refused by graphviz)
+does not stop the site: its page says so with the reason, the index marks it, and every other
+power is published as usual. Only a missing graphviz stops the run, as nothing could be drawn.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from adapters.flowchart import RenderOptions, to_svg_bytes
+from adapters.flowchart import FlowchartError, RenderOptions, to_svg_bytes
 from adapters.publish.common import (
     Entry,
+    Source,
     deemed_text,
     diagram_for,
     fees_text,
@@ -57,12 +62,16 @@ table.guide th { width:9em; }
 .mark { display:inline-block; margin-left:.5em; padding:0 .4em; border:1px solid #ef6c00;
   color:#ef6c00; border-radius:3px; font-size:.85em; }
 .nocount { background:#eeeeee; }
+.undrawn { border:1px solid #ef6c00; background:#fff3e0; padding:.6rem .8rem; }
 nav.units ul { columns:2; }
 figure.flowchart { margin:0; overflow-x:auto; border:1px solid var(--line); padding:.5rem; }
 figure.flowchart svg { max-width:100%; height:auto; }
 footer { max-width:1100px; margin:0 auto; padding:1rem 1.5rem 2rem; font-size:.9em; color:#546e7a; }
 @media print { header.site { background:none; color:var(--ink); } nav, .downloads { display:none; } }
 """
+
+
+UNDRAWN = "流程图暂无法自动生成"
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,21 @@ def _category_rank(category: str) -> int:
     return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
 
 
-def render_index(items: Sequence[tuple[Power, str]], title: str = SITE_TITLE) -> str:
-    """The catalogue index: public powers by unit, then category; procedures listed apart."""
+def flowchart_or_reason(power: Power, source: Source,
+                        options: RenderOptions | None = None) -> bytes | str:
+    """A public power's flowchart as SVG, or why it cannot be drawn (public words)."""
+    try:
+        return to_svg_bytes(diagram_for(power, tree_of(source, power.code)), options)
+    except FlowchartError as err:
+        return err.public_reason
+
+
+def render_index(items: Sequence[tuple[Power, str]], title: str = SITE_TITLE,
+                 undrawn: Mapping[str, str] | None = None) -> str:
+    """The catalogue index: public powers by unit, then category; procedures listed apart.
+
+    ``undrawn`` (slug → reason) marks the powers whose flowchart could not be drawn.
+    """
     powers = [(p, s) for p, s in items if p.public and p.kind == "power"]
     procedures = [(p, s) for p, s in items if p.public and p.kind != "power"]
     units = sorted({p.unit or "（未注明实施主体）" for p, _ in powers})
@@ -123,11 +145,12 @@ def render_index(items: Sequence[tuple[Power, str]], title: str = SITE_TITLE) ->
             rows = sorted([(p, s) for p, s in mine if p.category == category],
                           key=lambda ps: (ps[0].code, ps[1]))
             parts.append(f"<h3>{escape(category or '其他')}</h3>")
-            parts.append(_index_table(rows))
+            parts.append(_index_table(rows, undrawn or {}))
         parts.append("</section>")
     if procedures:
         parts.append('<section id="procedures"><h2>公开工作程序</h2>')
-        parts.append(_index_table(sorted(procedures, key=lambda ps: (ps[0].code, ps[1]))))
+        parts.append(_index_table(sorted(procedures, key=lambda ps: (ps[0].code, ps[1])),
+                                  undrawn or {}))
         parts.append("</section>")
     if not powers and not procedures:
         parts.append("<p>目前没有公开的事项。</p>")
@@ -136,13 +159,14 @@ def render_index(items: Sequence[tuple[Power, str]], title: str = SITE_TITLE) ->
     return _page(title, "\n".join(parts))
 
 
-def _index_table(rows: Sequence[tuple[Power, str]]) -> str:
+def _index_table(rows: Sequence[tuple[Power, str]], undrawn: Mapping[str, str]) -> str:
     out = ["<table><thead><tr><th>事项名称</th><th>事项编码</th><th>办件类型</th>"
            "<th>承诺时限</th><th>法定时限</th><th>超时默许</th></tr></thead><tbody>"]
     for p, slug in rows:
         deemed = '<span class="deemed">适用</span>' if p.deemed_approval or p.renewal else "不适用"
+        mark = f'<span class="mark">{UNDRAWN}</span>' if slug in undrawn else ""
         out.append(
-            f'<tr><td><a href="powers/{escape(slug)}.html">{escape(p.name)}</a></td>'
+            f'<tr><td><a href="powers/{escape(slug)}.html">{escape(p.name)}</a>{mark}</td>'
             f"<td>{escape(p.code)}</td><td>{escape(p.mode)}</td><td>{escape(promised_text(p))}</td>"
             f"<td>{escape(statutory_text(p))}</td><td>{deemed}</td></tr>"
         )
@@ -150,9 +174,12 @@ def _index_table(rows: Sequence[tuple[Power, str]]) -> str:
     return "".join(out)
 
 
-def render_power_page(power: Power, svg: bytes, downloads: Downloads,
+def render_power_page(power: Power, svg: bytes | str, downloads: Downloads | None,
                       site_title: str = SITE_TITLE) -> str:
-    """One power's service guide (办事指南) with its flowchart inline."""
+    """One power's service guide (办事指南) with its flowchart inline.
+
+    ``svg`` is the flowchart, or the reason it could not be drawn (then no downloads).
+    """
     p = power
     deemed_cls = ' class="deemed"' if p.deemed_approval or p.renewal else ""
     guide = [
@@ -183,11 +210,20 @@ def render_power_page(power: Power, svg: bytes, downloads: Downloads,
     )
     posts = "".join(f"<tr><th>{escape(x.name)}</th><td>{_text(x.duties)}</td></tr>"
                     for x in p.posts)
-    links = [f'<a href="{escape(downloads.svg)}">流程图（SVG）</a>']
-    if downloads.png:
-        links.append(f'<a href="{escape(downloads.png)}">流程图（PNG）</a>')
-    if downloads.card:
+    links = []
+    if downloads is not None and isinstance(svg, bytes):
+        links.append(f'<a href="{escape(downloads.svg)}">流程图（SVG）</a>')
+        if downloads.png:
+            links.append(f'<a href="{escape(downloads.png)}">流程图（PNG）</a>')
+    if downloads is not None and downloads.card:
         links.append(f'<a href="{escape(downloads.card)}">办事明白卡（PDF，A4）</a>')
+    if isinstance(svg, bytes):
+        chart = (f'<figure class="flowchart">{inline_svg(svg)}<figcaption>{escape(p.name)}'
+                 f"办理流程图（由实际运行的流程定义自动生成）</figcaption></figure>")
+    else:
+        chart = (f'<p class="undrawn">{UNDRAWN}（原因：{escape(svg)}）。办理环节、岗位和时限以上表'
+                 f"为准。</p>")
+    downloads_line = f'<p class="downloads">下载：{" · ".join(links)}</p>' if links else ""
     body = [
         f'<header class="site"><p class="meta"><a href="../index.html">← 返回{escape(site_title)}</a>'
         f"</p><h1>{escape(p.name)}</h1><p class=\"meta\">事项编码 {escape(p.code)} · "
@@ -206,9 +242,7 @@ def render_power_page(power: Power, svg: bytes, downloads: Downloads,
         body.append(f'<section id="posts"><h2>岗位职责</h2><table><tbody>{posts}</tbody></table>'
                     "</section>")
     body += [
-        f'<section id="flowchart"><h2>办理流程图</h2><figure class="flowchart">{inline_svg(svg)}'
-        f"<figcaption>{escape(p.name)}办理流程图（由实际运行的流程定义自动生成）</figcaption>"
-        f'</figure><p class="downloads">下载：{" · ".join(links)}</p></section>',
+        f'<section id="flowchart"><h2>办理流程图</h2>{chart}{downloads_line}</section>',
         "</main>",
         f"<footer>监督投诉电话：{escape(p.complaint_phone or '—')} · 咨询电话："
         f"{escape(p.consult_phone or '—')}</footer>",
@@ -227,15 +261,20 @@ def write_site(powers: Sequence[Entry], outdir: str | Path, *,
     (out / "powers").mkdir(parents=True, exist_ok=True)
     entries = public_only(powers)
     names = slugs([p for p, _ in entries])
+    undrawn: dict[str, str] = {}
     for (power, source), slug in zip(entries, names, strict=True):
-        svg = to_svg_bytes(diagram_for(power, tree_of(source, power.code)), options)
-        (out / "powers" / f"{slug}.svg").write_bytes(svg)
+        svg = flowchart_or_reason(power, source, options)
+        if isinstance(svg, bytes):
+            (out / "powers" / f"{slug}.svg").write_bytes(svg)
+        else:
+            undrawn[slug] = svg
         page = render_power_page(power, svg, Downloads(svg=f"{slug}.svg"), title)
         (out / "powers" / f"{slug}.html").write_text(page, encoding="utf-8")
     index = out / "index.html"
-    index.write_text(render_index(list(zip([p for p, _ in entries], names, strict=True)), title),
-                     encoding="utf-8")
+    index.write_text(render_index(list(zip([p for p, _ in entries], names, strict=True)), title,
+                                  undrawn), encoding="utf-8")
     return index
 
 
-__all__ = ["write_site", "render_index", "render_power_page", "inline_svg", "Downloads", "CSS"]
+__all__ = ["write_site", "render_index", "render_power_page", "inline_svg", "Downloads", "CSS",
+           "flowchart_or_reason", "UNDRAWN"]

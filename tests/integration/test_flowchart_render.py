@@ -10,6 +10,9 @@ import pytest
 from lxml import etree
 
 from adapters.flowchart import (
+    MAX_ELEMENTS,
+    FlowchartRefused,
+    FlowchartTooLarge,
     GraphvizNotFound,
     RenderOptions,
     render,
@@ -19,7 +22,7 @@ from adapters.flowchart import (
     to_svg_bytes,
 )
 from engine.catalogue import processes, read_power
-from engine.diagram import StepStats, extract
+from engine.diagram import NAME_LIMIT, TRIGGER_TEXT, StepStats, extract
 from engine.errors import ConfigError
 from engine.xmlsafe import parse_bpmn_bytes, read_bpmn_file
 
@@ -169,7 +172,9 @@ def test_the_chosen_cjk_font_is_named_in_the_svg(deemed_svg: bytes) -> None:
 def test_the_deemed_approval_timer_and_path_are_drawn_red_and_dashed(deemed_svg: bytes) -> None:
     root = etree.fromstring(deemed_svg)
     texts = node_texts(deemed_svg)
-    assert "超时默许" in texts["t"] and "定时" in texts["t"]
+    assert "定时" in texts["decide"]  # the timer is a mark on its host's border
+    red_labels = [t.text for t in root.iter(f"{SVG}text") if t.get("fill") == "#c62828"]
+    assert "超时默许" in red_labels  # its name on the red arrow it starts
     red_dashed = [p for p in root.iter(f"{SVG}path")
                   if p.get("stroke") == "#c62828" and p.get("stroke-dasharray")]
     assert red_dashed, "the deemed-approval path must be a red dashed edge"
@@ -278,13 +283,174 @@ def test_every_foreign_fixture_renders_without_dropping_a_flow_node(path: Path) 
     _, tree = read_bpmn_file(str(path))
     diagram = extract(tree)
     svg = to_svg_bytes(diagram)
-    drawn = set(node_texts(svg))
+    texts = node_texts(svg)
     expanded = {c.id for c in diagram.clusters}
-    missing = [n.id for n in diagram.nodes if n.id not in expanded and n.id not in drawn]
+    marks = {n.id for n in diagram.nodes if n.kind == "boundary" and n.attached_to in texts}
+    missing = [n.id for n in diagram.nodes
+               if n.id not in expanded and n.id not in texts and n.id not in marks]
     assert not missing
     assert diagram.nodes
+    for n in diagram.nodes:  # a boundary event drawn on its host shows its trigger there
+        if n.id in marks and n.trigger not in (None, "none"):
+            assert TRIGGER_TEXT[n.trigger or ""][:2] in texts[n.attached_to or ""], n.id
 
 
 def test_render_writes_into_a_new_folder(tmp_path: Path) -> None:
     out = render(extract(parse_bpmn_bytes(FOREIGN.encode())), tmp_path / "new" / "chart.svg")
     assert out.exists()
+
+
+# --- drawing conventions: boundary events, lanes, annotations ----------------------------------
+FOREIGN_DIR = ROOT / "tests/fixtures/bpmn/foreign"
+
+
+def svg_of_file(name: str, **kw: object) -> tuple[bytes, object]:
+    _, tree = read_bpmn_file(str(FOREIGN_DIR / name))
+    diagram = extract(tree)
+    return to_svg_bytes(diagram, RenderOptions(**kw)), diagram
+
+
+def boxes(svg: bytes, cls: str) -> dict[str, tuple[float, float, float, float]]:
+    """(x1, y1, x2, y2) of every cluster or node, keyed by its <title> (DOT name)."""
+    out = {}
+    for g in etree.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") != cls:
+            continue
+        title = g.find(f"{SVG}title")
+        shape = g.find(f"{SVG}polygon")
+        if shape is None:
+            shape = g.find(f"{SVG}path")
+        if shape is None or title is None:
+            continue
+        nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("points")
+                                               or shape.get("d") or "")]
+        xs, ys = nums[0::2], nums[1::2]
+        out[title.text or ""] = (min(xs), min(ys), max(xs), max(ys))
+    return out
+
+
+def test_boundary_events_are_marks_on_their_hosts_border_with_their_own_ports() -> None:
+    svg, diagram = svg_of_file("camunda5_boundary_events_zh.bpmn")
+    dot = to_dot(diagram)
+    host = next(n for n in diagram.nodes if n.kind == "boundary").attached_to
+    text = node_texts(svg)[host or ""]
+    for word in ("定时", "消息", "错误"):
+        assert word in text
+    # each of the four events' flows leaves from its own mark (port) on the host
+    assert len(set(re.findall(r"(n\d+:b\d):s ->", dot))) == 4
+    # and the marks straddle the box's lower border: the box ends inside the marks' band
+    root = etree.fromstring(svg)
+    g = next(g for g in root.iter(f"{SVG}g") if g.get("id") == f"bpmn-{host}")
+    paths = [[float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", p.get("d") or "")][1::2]
+             for p in g.iter(f"{SVG}path") if p.get("fill") == "none"]
+    box, marks = paths[0], paths[1:]
+    assert len(marks) == 4
+    for ys in marks:
+        assert min(ys) < max(box) < max(ys)
+
+
+def test_the_lanes_of_a_pool_are_one_grid_of_equal_bands() -> None:
+    _, tree = read_bpmn_file(str(ROOT / "processes" / "food_business_licence.bpmn"))
+    diagram = extract(tree)
+    svg = to_svg_bytes(diagram)
+    dot_names = {c.id: f"cluster_{i}" for i, c in enumerate(diagram.clusters)}
+    clusters = boxes(svg, "cluster")
+    lanes = [clusters[dot_names[c.id]] for c in diagram.lanes]
+    assert len(lanes) >= 3
+    widths = [x2 - x1 for x1, _, x2, _ in lanes]
+    assert max(widths) - min(widths) < 2, widths  # equally wide …
+    assert len({round(y1) for _, y1, _, _ in lanes}) == 1  # … starting on one line
+    assert len({round(y2) for _, _, _, y2 in lanes}) == 1  # … and ending on one line
+    lefts = sorted(x1 for x1, _, _, _ in lanes)
+    assert all(b - a > min(widths) for a, b in zip(lefts, lefts[1:], strict=False))
+
+
+def test_a_text_annotation_sits_beside_what_it_annotates() -> None:
+    svg, diagram = svg_of_file("camunda5_not_executable_invoice.bpmn")
+    note = next(n for n in diagram.nodes if n.kind == "annotation")
+    link = next(e for e in diagram.edges if e.kind == "association" and note.id in
+                (e.source, e.target))
+    target = link.source if link.target == note.id else link.target
+    names = {n.id: f"n{i}" for i, n in enumerate(diagram.nodes)}
+    nodes = boxes(svg, "node")
+    a, b = nodes[names[note.id]], nodes[names[target]]
+    assert abs((a[1] + a[3]) / 2 - (b[1] + b[3]) / 2) < 2  # on the target's rank
+    gap = max(a[0], b[0]) - min(a[2], b[2])
+    assert gap < 120  # next to it, not across the chart
+
+
+def test_an_unnamed_task_lane_and_pool_are_drawn() -> None:
+    # bpmn.io writes new shapes without a name; graphviz 2.43 refuses an empty <b></b> label.
+    svg, diagram = svg_of_file("bpmnio_unnamed_elements.bpmn")
+    texts = node_texts(svg)
+    assert "（未命名）" in texts["Activity_0k2j8dl"]
+    assert not [c for c in diagram.lanes if c.label]  # no id shown as if it were a post
+    assert "岗位" not in texts["Activity_1p3v6wz"]
+
+
+def test_a_message_flow_that_dot_loses_under_newrank_is_drawn_by_the_plainer_layout() -> None:
+    # graphviz 2.43 exits 1 with "lost n14 n7 edge" on this file under newrank (the first
+    # layout), and writes the chart without the flow; the renderer draws it again without.
+    svg, diagram = svg_of_file("bpmnio_message_flows_lost_edge.bpmn")
+    flows = [e for e in diagram.edges if e.kind == "message"]
+    drawn = [g for g in etree.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "edge"
+             and any(p.get("stroke") == "#1565c0" for p in g.iter(f"{SVG}path"))]
+    assert flows and len(drawn) == len(flows)
+
+
+def test_when_graphviz_refuses_every_layout_the_error_names_the_flow(tmp_path: Path) -> None:
+    # A stand-in for a graphviz that cannot route the flow at all (real graphviz routes it with
+    # straight lines at the latest): it reads the chart and answers as dot 2.43 does.
+    fake = tmp_path / "dot"
+    fake.write_text('#!/bin/sh\ncat >/dev/null\necho "Error: lost n14 n7 edge" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    _, tree = read_bpmn_file(str(FOREIGN_DIR / "bpmnio_message_flows_lost_edge.bpmn"))
+    with pytest.raises(FlowchartRefused, match=r"message flow 'm0' \(from 'p2n3' to 'Part1'\)"
+                       r".*connect it to a step or event"):
+        to_svg_bytes(extract(tree), RenderOptions(dot_binary=str(fake)))
+
+
+# --- what one file may cost ----------------------------------------------------------------
+def chain(n: int, crossings: int = 0) -> bytes:
+    ids = [f"t{i}" for i in range(n)]
+    lanes = "".join(f'<lane id="L{j}" name="岗位{j}">' + "".join(
+        f"<flowNodeRef>{t}</flowNodeRef>" for k, t in enumerate(ids) if k % 4 == j) + "</lane>"
+        for j in range(4))
+    tasks = "".join(f'<userTask id="{t}" name="环节 {t}" />' for t in ids)
+    flows = "".join(f'<sequenceFlow id="f{k}" sourceRef="{ids[k]}" targetRef="{ids[k + 1]}" />'
+                    for k in range(n - 1))
+    flows += "".join(f'<sequenceFlow id="x{k}" sourceRef="{ids[(k * 37) % n]}" '
+                     f'targetRef="{ids[(k * 11 + 5) % n]}" />' for k in range(crossings))
+    return (f'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" '
+            f'targetNamespace="x"><process id="P"><laneSet id="s">{lanes}</laneSet>{tasks}'
+            f"{flows}</process></definitions>").encode()
+
+
+def test_a_chart_above_the_element_limit_is_refused_before_graphviz_runs() -> None:
+    diagram = extract(parse_bpmn_bytes(chain(MAX_ELEMENTS)))
+    # no graphviz at this path: the refusal comes first, without running anything
+    with pytest.raises(FlowchartTooLarge, match=rf"at most {MAX_ELEMENTS}.*split the process"):
+        to_svg_bytes(diagram, RenderOptions(dot_binary="no-such-dot-program"))
+
+
+def test_dot_is_stopped_past_its_time() -> None:
+    diagram = extract(parse_bpmn_bytes(chain(300, crossings=60)))
+    with pytest.raises(FlowchartTooLarge, match=r"longer than 0\.5 s"):
+        to_svg_bytes(diagram, RenderOptions(timeout_seconds=0.5))
+
+
+def test_dot_is_stopped_past_its_memory() -> None:
+    diagram = extract(parse_bpmn_bytes(DEEMED_POWER.encode()))
+    with pytest.raises(FlowchartTooLarge, match=r"more than the 64 MiB"):
+        to_svg_bytes(diagram, RenderOptions(memory_mb=64))
+
+
+def test_a_long_name_is_cut_on_the_chart_and_kept_whole_in_the_model() -> None:
+    long = "审" * 5000
+    diagram = extract(parse_bpmn_bytes(DEEMED_POWER.replace('name="现场核查"',
+                                                            f'name="{long}"').encode()))
+    step = diagram.node("check")
+    assert step is not None and step.name == long
+    first = step.label.split("\n")[0]
+    assert len(first) == NAME_LIMIT and first.endswith("…")
+    assert len(to_dot(diagram)) < 20000
