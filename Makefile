@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SUNSHINE := $(BIN)/sunshine
 DB ?= sqlite:///sunshine.db
 
-.PHONY: run test bench setup system-deps services lint clean site
+.PHONY: run test bench reliability setup system-deps services lint clean site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test: setup services
 # Every speed target, one table (bench/README.md). `make bench BENCH_ARGS=--quick`: < 3 min.
 bench: $(VENV)/.installed services
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The long fault campaign (docs/reliability.md): 100 SIGKILLs of web processes and workers per
+# database, SQLite and PostgreSQL, every invariant checked after each; ≈ 30–40 min on 2 cores.
+# `make reliability RELIABILITY_ARGS="--kills 20 --backends sqlite"` for a shorter one.
+reliability: $(VENV)/.installed services
+	$(BIN)/python -m tests.reliability.campaign $(RELIABILITY_ARGS)
 
 lint:
 	$(BIN)/ruff check engine adapters tests

@@ -6,6 +6,13 @@ repository's row locks make each due row fire once, and each due notice go out o
 3 keeps its jobs in memory here, so no job store is shared between processes. The senders are
 built once from the settings; a channel with none (no SMTP server configured) is named once in
 the log, and its notices wait in the outbox.
+
+A pass that meets the database away (restarting, unreachable, locked past the wait: the unit of
+work's ``is_transient``) changed nothing — each due row and each notice is its own transaction,
+rolled back whole — and the worker keeps running: it logs the failure and skips the following
+passes for a pause that doubles from the sweep interval up to ``LONGEST_PAUSE``, then logs when
+the database is back and sweeps again. Any other error is left to APScheduler, which logs it
+and runs the next pass on time.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +63,44 @@ def seal_if_due(env: Env, key: str, directory: str) -> Path | None:
     return path
 
 
+LONGEST_PAUSE = 60.0  # seconds: the longest wait between two tries while the database is away
+
+
+class Backoff:
+    """The pause after each pass that met the database away: the sweep interval, then twice
+    that, four times…, at most ``longest`` (or the interval, if longer); reset by a pass that
+    goes through."""
+
+    def __init__(self, first: float, longest: float = LONGEST_PAUSE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.first, self.longest, self.clock = first, max(first, longest), clock
+        self.failures = 0
+        self.since = 0.0  # when the first failure of this outage was seen
+        self.until = 0.0  # no try before this
+
+    def ready(self) -> bool:
+        return self.clock() >= self.until
+
+    def failed(self) -> float:
+        """One more failed pass: the pause before the next try."""
+        now = self.clock()
+        if self.failures == 0:
+            self.since = now
+        self.failures += 1
+        pause = min(self.first * 2 ** (self.failures - 1), self.longest)
+        self.until = now + pause
+        return pause
+
+    def recovered(self) -> tuple[int, float] | None:
+        """After a pass that went through: (failed tries, seconds away) if there was an
+        outage, and the count starts again."""
+        if self.failures == 0:
+            return None
+        outage = (self.failures, self.clock() - self.since)
+        self.failures, self.until = 0, 0.0
+        return outage
+
+
 def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None = None,
                seal_key: str = "", seal_dir: str = "./seals") -> None:
     scheduler = BlockingScheduler(timezone="UTC")
@@ -62,7 +109,26 @@ def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None
     logging.getLogger("spiff").setLevel(logging.WARNING)  # one line per sweep is enough
     channels = delivery_senders(env) if senders is None else senders
 
+    backoff = Backoff(max(interval_seconds, 0.1))
+
     def job() -> None:
+        if not backoff.ready():
+            return
+        try:
+            one_pass()
+        except Exception as err:
+            if not env.uow().is_transient(err):  # building a unit of work opens no connection
+                raise
+            pause = backoff.failed()
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            log.warning("database unavailable (try %d): pass stopped, its open transaction rolled "
+                        "back; next try in %.1f s: %s", backoff.failures, pause, reason)
+            return
+        outage = backoff.recovered()
+        if outage is not None:
+            log.info("database back after %d failed tries (%.1f s): sweeping again", *outage)
+
+    def one_pass() -> None:
         reset = getattr(env, "reset_calendar", None)
         if reset is not None:
             reset()  # pick up a calendar year imported since the last sweep

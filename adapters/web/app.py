@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.web import errors, sessions
@@ -53,6 +54,9 @@ class _LockedUnitOfWork:
             return self.inner.__exit__(*exc)
         finally:
             self.lock.release()
+
+    def is_transient(self, err: BaseException) -> bool:
+        return bool(self.inner.is_transient(err))
 
 
 def serialized(env: Env) -> Env:
@@ -95,6 +99,9 @@ def create_app(env: Env) -> FastAPI:
     @app.exception_handler(SunshineError)
     def _sunshine_error(request: Request, exc: SunshineError) -> Response:
         return errors.handle(request, exc)
+
+    # the database away (restarting, unreachable, locked): 503, recovered by itself (errors.py)
+    app.add_exception_handler(sa_exc.DBAPIError, errors.database_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -4,11 +4,15 @@ A ``SunshineError``'s stable ``code`` (engine/errors.py) decides the status; the
 message and the field it is about, the API answers ``{code, message, field}``. A route whose
 form can show the error beside the field it names sets ``request.state.form`` (the template and
 its context) before calling its service; the error is then shown in that form instead of on an
-error page. Anything that is not a ``SunshineError`` is a bug: FastAPI answers 500 and logs it.
+error page. A database that is away (restarting, unreachable, locked past the wait) is a 503
+with ``Retry-After`` (``database_unavailable``): the unit of work that met it rolled back whole,
+and the next request opens a fresh connection, so the site recovers by itself when the database
+is back. Anything else is a bug: FastAPI answers 500 and logs it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Request
@@ -35,7 +39,14 @@ HTTP_STATUS = {
 
 # What each status is called on the error page's title.
 TITLES = {400: "输入有误", 403: "权限不足", 404: "没有找到", 409: "不能这样办理", 422: "无法处理",
-          500: "系统错误"}
+          500: "系统错误", 503: "暂停服务"}
+
+log = logging.getLogger("sunshine.web")
+
+RETRY_AFTER = 30  # seconds: what a 503 asks the caller to wait before trying again
+UNAVAILABLE = ("数据库暂时无法访问（正在重启或维护），请稍候片刻再试；如果刚提交了办理，请先刷新页面查看是否"
+               "已经保存 (the database is unavailable for the moment: try again shortly; after a "
+               "submission, reload first to see whether it was saved)")
 
 
 def http_status(err: SunshineError) -> int:
@@ -110,6 +121,21 @@ def handle(request: Request, err: SunshineError) -> Response:
 
 def err_is_login(err: SunshineError) -> bool:
     return isinstance(err, WebError) and err.login_again
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database error: a 503 page (or ``{code, message}``) when the database is away — the
+    unit of work asks its store (``is_transient``) — else re-raised as the bug it is (500)."""
+    env = request.app.state.env
+    if not env.uow().is_transient(exc):  # building a unit of work opens no connection
+        raise exc
+    log.warning("database unavailable, answered 503 to %s %s: %s", request.method,
+                request.url.path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    request.state.form = None  # a form's page would have to read the database to be shown
+    err = WebError(UNAVAILABLE, status=503, code="database_unavailable")
+    response = handle(request, err)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def not_found_page(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,639 @@
+"""The kill campaign: web processes and workers SIGKILLed at random points while clients work
+cases through the JSON API and the CLI and the workers sweep due deadlines, on SQLite and on
+PostgreSQL; after every kill the database is checked (tests/reliability/invariants.py).
+
+One round, at a fixed time ``now`` (SUNSHINE_MODE=test, ``--now``), moved on each round so that
+deadlines fall due and the sweeps have work:
+
+1. two advertising cases reach their decision; ``sunshine web --no-worker`` (uvicorn) and
+   ``sunshine worker`` start;
+2. four API clients (window clerk, inspector, reviewer, approver, certificate clerk, each with an
+   API key) start, accept and complete steps of food-licence cases, and one CLI client completes
+   steps with `sunshine task complete`; every answer 200/201 (exit 0) goes into the ledger;
+3. the worker is SIGKILLed 0–2.5 s after it started sweeping, the web 0.5–4 s after it first
+   answered, each at its own random moment (a kill while a request was in flight, or while due
+   rows were left to fire, is counted as such);
+4. the clients stop and the database is checked: every invariant, and every seal the workers
+   wrote is verified against the trail (`audit verify --against`).
+
+At the end a final sweep and delivery pass (at the last time, and an hour later for the
+notices' lease) must leave nothing due, every notice sent once (one PDF per print notice),
+`sunshine audit seal` then `audit verify --against` pass, and `sunshine case show N --json` works
+for every case.
+
+    .venv/bin/python -m tests.reliability.campaign               # 100 kills per backend
+    .venv/bin/python -m tests.reliability.campaign --kills 6 --backends sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.reliability.invariants import Ledger, check, due_left
+from tests.reliability.processes import ROOT, Served, free_port, sunshine_env
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+SPAN = timedelta(days=40)  # the campaign's time travel, whatever the number of rounds
+FOOD = "XK-SPJY-001"
+ADVERT = "XK-HWGG-001"  # 户外广告: deemed approved when its decision is late (超时默许)
+SCJG = "县市场监督管理局"
+CENTRE = "县政务服务中心"
+# login → (name, unit, roles, posts)
+STAFF = {
+    "admin": ("系统管理员", CENTRE, ("admin",), ()),
+    "chuangkou": ("李窗口", CENTRE, ("window",), ()),
+    "hecha": ("王核查", SCJG, ("handler",), ("现场核查岗",)),
+    "shenhe": ("陈审核", SCJG, ("handler",), ("审核岗",)),
+    "juzhang": ("赵局长", SCJG, ("approver",), ("审批岗",)),
+    "zhizheng": ("林制证", SCJG, ("handler",), ("制证发证岗",)),
+}
+HANDLERS = ("hecha", "shenhe", "juzhang", "zhizheng")
+FORMS = {"审批决定": {"decision": "approve", "opinion": "准予许可"}}
+PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Figures:
+    backend: str
+    rounds: int = 0
+    kills_web: int = 0
+    kills_worker: int = 0
+    web_kills_mid_request: int = 0
+    worker_kills_with_due_rows: int = 0
+    restarts: int = 0
+    api_requests: int = 0
+    cli_steps: int = 0
+    unknown_outcomes: int = 0  # a write whose answer was lost with the killed web (or a 503)
+    starts_retried_same_key: int = 0
+    cases: int = 0
+    steps_committed_seen_by_clients: int = 0
+    steps_committed_found: int = 0
+    steps_completed_total: int = 0
+    cards: int = 0
+    breaches: int = 0
+    deemed_approvals: int = 0
+    fired_by_final_sweep: int = 0
+    due_left_after_final_sweep: int = 0
+    notices: int = 0
+    notices_sent: int = 0
+    print_files: int = 0
+    notices_claimed_again_after_a_kill: int = 0
+    sms_lines: int = 0
+    sms_duplicates: int = 0
+    leftover_temp_files: int = 0
+    seals_verified: int = 0
+    checks: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- the installation ------------------------------------------------------------------------
+
+
+def install(url: str, workdir: Path) -> tuple[dict[str, str], Path]:
+    """A migrated database with the food licence and the outdoor advertising permit deployed,
+    the staff, their API keys and a sealing key; a few advertising cases already waiting at
+    their decision (they are deemed approved when a sweep finds them late). Returns the keys
+    (login → Authorization header) and the private key's path."""
+    from adapters.bootstrap import FixedClock, build_env, upgrade_database
+    from adapters.config import Settings
+    from adapters.sealing import generate_key
+    from engine.identity import Actor, Role
+    from engine.services import identity
+    from engine.services.catalogue_admin import deploy
+    from engine.services.context import Rules
+
+    env = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
+    upgrade_database(env.engine)  # type: ignore[attr-defined]
+    designer = Actor(login="sheji", name="sheji", unit=CENTRE, roles=frozenset({Role.DESIGNER}))
+    deploy(env, [str(ROOT / "processes" / "food_business_licence.bpmn"),
+                 str(ROOT / "processes" / "outdoor_advertising_permit.bpmn")], actor=designer)
+    admin = None
+    for login, (name, unit, roles, posts) in STAFF.items():
+        identity.add_user(env, by=admin, login=login, name=name, unit=unit, roles=roles,
+                          posts=posts)
+        admin = admin or identity.resolve(env, "admin")
+    keys = {}
+    for login in STAFF:
+        _, secret = identity.create_api_key(env, login, "可靠性测试", by=admin)  # type: ignore[arg-type]
+        keys[login] = f"Bearer {secret}"
+    _seed_adverts(env, 6)
+    env.engine.dispose()  # type: ignore[attr-defined]
+    key = workdir / "seal.pem"
+    generate_key(key, workdir / "seal.pub")
+    return keys, key
+
+
+def _seed_adverts(env: Any, count: int, at: datetime = T0) -> None:
+    """Advertising cases received, accepted and worked to their decision at ``at`` (the same
+    calls on the aggregate as the services make; the decision is then left late)."""
+    from engine.case import Case
+    from engine.services import cases as svc
+
+    with env.uow() as uow:
+        definition = uow.definitions.latest(ADVERT)
+        where = svc.setting(env, uow, definition.id)
+        for i in range(count):
+            prefix = f"2026-{where.power.short_name}"
+            case = Case.receive(where, number=f"{prefix}-{uow.cases.next_serial(prefix):06d}",
+                                definition_id=definition.id, applicant=f"广告申请人{at:%m%d%H%M}{i}",
+                                data={}, channel="window", received_at=at)
+            uow.cases.add(case)
+            case.start(now=at, actor="chuangkou", version=definition.version)
+            case.accept(now=at, actor="chuangkou")
+            for _ in range(2):  # 现场勘查, 审查
+                case.complete(case.open_steps()[0].id, now=at, user="cgj", data={"opinion": "同意"})
+            uow.cases.save(case)
+        uow.commit()
+
+
+# -- the clients ----------------------------------------------------------------------------
+
+
+class Shared:
+    """What the clients share: the ledger, the received cases and the counters."""
+
+    def __init__(self, max_cases: int) -> None:
+        self.lock = threading.Lock()
+        self.ledger = Ledger()
+        self.received: set[str] = set()
+        self.max_cases = max_cases
+        self.requests = self.unknown = self.retried = self.cli_steps = 0
+        self.inflight = 0
+        self.running = threading.Event()
+        self.stopped = threading.Event()
+
+
+class ApiClient(threading.Thread):
+    """A system calling the JSON API with API keys, one request at a time."""
+
+    def __init__(self, shared: Shared, base: str, keys: dict[str, str], seed: int) -> None:
+        super().__init__(daemon=True)
+        import httpx
+
+        self.shared, self.keys, self.random = shared, keys, random.Random(seed)
+        self.http = httpx.Client(base_url=base, timeout=30)
+        self.pending_keys: list[str] = []  # starts whose answer was lost: sent again
+        self.name_prefix = f"c{seed}"
+        self.serial = 0
+
+    def run(self) -> None:
+        while not self.shared.stopped.is_set():
+            if not self.shared.running.wait(0.1):
+                continue
+            try:
+                self.act()
+            except Exception:  # noqa: BLE001 - a refused connection while the web is down
+                time.sleep(0.05)
+            time.sleep(self.random.uniform(0.0, 0.08))
+
+    def call(self, method: str, path: str, login: str, body: Any = None) -> Any:
+        import httpx
+
+        with self.shared.lock:
+            self.shared.requests += 1
+            self.shared.inflight += 1
+        try:
+            return self.http.request(method, path, json=body,
+                                     headers={"Authorization": self.keys[login]})
+        except httpx.ConnectError:
+            raise  # nothing reached the server
+        except httpx.HTTPError:
+            if method == "POST":
+                with self.shared.lock:
+                    self.shared.unknown += 1
+            raise
+        finally:
+            with self.shared.lock:
+                self.shared.inflight -= 1
+
+    def act(self) -> None:
+        s, rnd = self.shared, self.random
+        with s.lock:
+            room = len(s.ledger.started) < s.max_cases
+            received = sorted(s.received)
+        if self.pending_keys or (room and rnd.random() < 0.3):
+            self.start_case()
+        elif received and rnd.random() < 0.7:
+            number = rnd.choice(received)
+            r = self.call("POST", f"/api/cases/{number}/accept", "chuangkou", {"note": "材料齐全"})
+            self.note_write(r)
+            if r.status_code == 200:
+                with s.lock:
+                    s.ledger.accepted.add(number)
+                    s.received.discard(number)
+            elif r.status_code == 409:
+                with s.lock:
+                    s.received.discard(number)  # accepted by someone else already
+        else:
+            self.complete_a_step(rnd.choice(HANDLERS))
+
+    def note_write(self, r: Any) -> None:
+        if r.status_code == 503:
+            with self.shared.lock:
+                self.shared.unknown += 1
+
+    def start_case(self) -> None:
+        if self.pending_keys:
+            key, again = self.pending_keys.pop(), True
+        else:
+            self.serial += 1
+            key, again = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}-{self.serial}", False
+        applicant = f"申请人{self.name_prefix}{self.serial}"
+        from tests.staff import id_number
+
+        body = {"power": FOOD, "applicant": applicant, "id_number": id_number(applicant),
+                "phone": "13800001234" if self.serial % 2 else "", "request_key": key}
+        try:
+            r = self.call("POST", "/api/cases", "chuangkou", body)
+        except Exception:
+            self.pending_keys.append(key)
+            raise
+        self.note_write(r)
+        if r.status_code in (200, 201):
+            number = r.json()["number"]
+            with self.shared.lock:
+                self.shared.ledger.started.add(number)
+                self.shared.received.add(number)
+                self.shared.retried += again and r.status_code == 200
+        elif r.status_code == 503:
+            self.pending_keys.append(key)
+
+    def complete_a_step(self, login: str) -> None:
+        r = self.call("GET", "/api/tasks", login)
+        if r.status_code != 200 or not r.json():
+            return
+        task = self.random.choice(r.json())
+        self.call("POST", f"/api/tasks/{task['id']}/claim", login)
+        data = FORMS.get(task["name"], {"opinion": "同意"})
+        r = self.call("POST", f"/api/tasks/{task['id']}/complete", login, {"data": data})
+        self.note_write(r)
+        if r.status_code == 200:
+            with self.shared.lock:
+                self.shared.ledger.completed[task["id"]] = (task["case_number"], login)
+
+
+class CliClient(threading.Thread):
+    """An official at the console: `sunshine task complete` on a ready step of their post."""
+
+    def __init__(self, shared: Shared, url: str, workdir: Path, seed: int) -> None:
+        super().__init__(daemon=True)
+        from adapters.bootstrap import FixedClock, build_env
+        from adapters.config import Settings
+        from engine.services.context import Rules
+
+        self.shared, self.url, self.workdir = shared, url, workdir
+        self.random = random.Random(seed)
+        self.now = T0
+        self.env = build_env(Settings(database_url=url, rules=Rules(), mode="test"),
+                             FixedClock(T0))
+
+    def run(self) -> None:
+        from adapters.sql import tables as t
+
+        while not self.shared.stopped.is_set():
+            if not self.shared.running.wait(0.1):
+                continue
+            login = self.random.choice(HANDLERS)
+            with self.env.engine.connect() as conn:  # type: ignore[attr-defined]
+                ready = conn.execute(sa.select(t.steps.c.id, t.steps.c.case_number,
+                                               t.steps.c.name).where(
+                    t.steps.c.status == "ready", t.steps.c.post == STAFF[login][3][0])).all()
+            if not ready:
+                time.sleep(0.2)
+                continue
+            step = self.random.choice(ready)
+            data = FORMS.get(step.name, {"opinion": "同意"})
+            args = [f"--data={k}={v}" for k, v in data.items()]
+            done = subprocess.run(
+                [sys.executable, "-m", "adapters.cli", "--db", self.url, "--now",
+                 self.now.isoformat(), "task", "complete", step.id, "--as", login, *args],
+                cwd=self.workdir, env=sunshine_env(self.workdir), capture_output=True,
+                timeout=120)
+            if done.returncode == 0:
+                with self.shared.lock:
+                    self.shared.ledger.completed[step.id] = (step.case_number, login)
+                    self.shared.cli_steps += 1
+
+
+# -- one backend -------------------------------------------------------------------------------
+
+
+def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int = 1,
+                log: Any = print) -> Figures:
+    """``kills`` SIGKILLs (half of them web processes, half workers) on one database."""
+    from adapters.bootstrap import FixedClock, build_env
+    from adapters.config import Settings
+    from engine.services.context import Rules
+
+    started = time.monotonic()
+    rnd = random.Random(seed)
+    fig = Figures(backend)
+    keys, seal_key = install(url, workdir)
+    log(f"  {backend}: installed in {time.monotonic() - started:.1f} s")
+    rounds = max(1, (kills + 1) // 2)
+    step = SPAN / rounds
+    port = free_port()
+    child_env = sunshine_env(workdir, SUNSHINE_SEAL_KEY=str(seal_key))
+    web = Served("web", url, workdir, port=port, env=child_env)
+    worker = Served("worker", url, workdir, env=child_env)
+    shared = Shared(max_cases=max(12, 3 * rounds))
+    clients = [ApiClient(shared, web.base, keys, seed * 100 + i) for i in range(4)]
+    cli = CliClient(shared, url, workdir, seed * 100 + 99)
+    for c in (*clients, cli):
+        c.start()
+    checker = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
+    verified: set[str] = set()
+    try:
+        for r in range(rounds):
+            now = T0 + step * (r + 1)
+            cli.now = now
+            _seed_adverts(checker, 2, now)  # more deadlines to fall due in later rounds
+            web.start(now)
+            worker.start(now)
+            t_start = time.monotonic()
+            worker.wait_ready()
+            kill_at = {"worker": time.monotonic() + rnd.uniform(0.0, 2.5)}  # its sweep begins
+            web.wait_ready()
+            shared.running.set()
+            kill_at["web"] = time.monotonic() + rnd.uniform(0.5, 4.0)
+            ready_s = time.monotonic() - t_start
+            fig.restarts += 2
+            for who in sorted(kill_at, key=kill_at.get):  # type: ignore[arg-type]
+                time.sleep(max(0.0, kill_at[who] - time.monotonic()))
+                if who == "web":
+                    fig.web_kills_mid_request += shared.inflight > 0
+                    web.kill()
+                    fig.kills_web += 1
+                else:
+                    worker.kill()
+                    fig.kills_worker += 1
+                    fig.worker_kills_with_due_rows += due_left(checker, now) > 0
+            shared.running.clear()
+            _quiesce(shared, cli)
+            t_check = time.monotonic()
+            problems, counts = check(checker, shared.ledger)
+            problems += _verify_seals(checker, workdir / "seals", verified)
+            fig.checks += 1
+            log(f"    round {r + 1}: ready in {ready_s:.1f} s, checked in "
+                f"{time.monotonic() - t_check:.1f} s")
+            fig.rounds = r + 1
+            if problems:
+                fig.problems += [f"round {r + 1}: {p}" for p in problems]
+                log(f"  {backend} round {r + 1}: {len(problems)} problem(s): {problems[:3]}")
+                break
+            if (r + 1) % 10 == 0 or r + 1 == rounds:
+                log(f"  {backend}: round {r + 1}/{rounds}, {fig.kills_web + fig.kills_worker} "
+                    f"kills, {counts.cases} cases, {counts.steps_completed} steps, "
+                    f"{counts.cards} cards, {len(shared.ledger.completed)} steps seen committed")
+    finally:
+        shared.stopped.set()
+        shared.running.set()
+        web.kill()
+        worker.kill()
+    log(f"  {backend}: {rounds} rounds done at {time.monotonic() - started:.1f} s")
+    final = T0 + step * rounds
+    fig.fired_by_final_sweep = _final_sweep(checker, final)
+    fig.due_left_after_final_sweep = due_left(checker, final)
+    if fig.due_left_after_final_sweep:
+        fig.problems.append(f"{fig.due_left_after_final_sweep} due rows left after the final "
+                            f"sweep")
+    _final_delivery(checker, final + timedelta(hours=1), child_env)
+    problems, counts = check(checker, shared.ledger)
+    fig.problems += problems
+    fig.problems += _verify_seals(checker, workdir / "seals", verified)
+    fig.problems += _seal_and_verify_with_the_cli(url, workdir, final, child_env, seal_key)
+    fig.seals_verified = len(verified) + 1
+    fig.problems += _case_show_for_every_case(checker, url, final)
+    _notice_figures(checker, workdir, fig)
+    fig.cases, fig.steps_completed_total = counts.cases, counts.steps_completed
+    fig.cards, fig.breaches, fig.deemed_approvals = counts.cards, counts.breaches, counts.deemed
+    fig.notices, fig.notices_sent = counts.notices, counts.notices_sent
+    if fig.notices_sent != fig.notices:
+        fig.problems.append(f"{fig.notices - fig.notices_sent} notices not sent after the final "
+                            f"delivery pass")
+    fig.api_requests, fig.unknown_outcomes = shared.requests, shared.unknown
+    fig.starts_retried_same_key, fig.cli_steps = shared.retried, shared.cli_steps
+    fig.steps_committed_seen_by_clients = len(shared.ledger.completed)
+    fig.steps_committed_found = fig.steps_committed_seen_by_clients - sum(
+        "answered as completed" in p for p in fig.problems)
+    checker.engine.dispose()  # type: ignore[attr-defined]
+    cli.env.engine.dispose()  # type: ignore[attr-defined]
+    fig.seconds = round(time.monotonic() - started, 1)
+    log(f"  {backend}: final checks done at {fig.seconds} s")
+    return fig
+
+
+def _quiesce(shared: Shared, cli: CliClient) -> None:
+    """Wait until no client is in the middle of a call (the CLI's subprocess has returned)."""
+    deadline = time.monotonic() + 120
+    while (shared.inflight or cli_busy(cli)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+
+
+def cli_busy(cli: CliClient) -> bool:
+    frames = sys._current_frames()  # noqa: SLF001 - is the CLI thread inside subprocess.run?
+    frame = frames.get(cli.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name in ("run", "communicate") and "subprocess" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _cli(url: str, workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "adapters.cli", "--db", url, *args],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _final_sweep(env: Any, at: datetime) -> int:
+    """`sunshine timers run-once` at ``at`` (its service, in this process)."""
+    from engine.services.sweep import sweep
+
+    report = sweep(env, at)
+    if report.errors:
+        raise RuntimeError(f"final sweep: {report.errors}")
+    return report.fired
+
+
+def _final_delivery(env: Any, at: datetime, child_env: dict[str, str]) -> None:
+    """`sunshine notice deliver` past the claims' lease (what a killed worker had claimed goes
+    out now), with the workers' senders."""
+    from adapters.config import load_settings
+    from adapters.delivery import build_senders
+    from engine.services.notices import deliver_due
+
+    senders, _ = build_senders(load_settings(child_env))
+    report = deliver_due(env, senders, at, limit=100_000)
+    if report.errors:
+        raise RuntimeError(f"final delivery: {report.errors}")
+
+
+def _verify_seals(env: Any, directory: Path, verified: set[str]) -> list[str]:
+    """Every seal the workers wrote still matches the trail (audit verify --against)."""
+    from adapters.sealing import read_seal
+    from adapters.sealing import verify as signature_ok
+    from engine.services import anchoring
+
+    problems = []
+    for path in sorted(directory.glob("seal-*.json")) if directory.exists() else []:
+        found = anchoring.check(env, read_seal(path), signature_ok)
+        problems += [f"{path.name}: {p}" for p in found]
+        verified.add(path.name)
+    return problems
+
+
+def _seal_and_verify_with_the_cli(url: str, workdir: Path, at: datetime, env: dict[str, str],
+                                  key: Path) -> list[str]:
+    out = workdir / "final-seal"
+    sealed = _cli(url, workdir, env, "--now", at.isoformat(), "audit", "seal", "--key", str(key),
+                  "--out", str(out))
+    if sealed.returncode != 0:
+        return [f"audit seal failed: {sealed.stdout} {sealed.stderr}"]
+    problems = []  # the workers' seals were verified in this process (the same check)
+    for path in sorted(out.glob("seal-*.json")):
+        done = _cli(url, workdir, env, "--now", at.isoformat(), "audit", "verify", "--against",
+                    str(path), "--public-key", str(workdir / "seal.pub"))
+        if done.returncode != 0:
+            problems.append(f"audit verify --against {path.name}: {done.stdout} {done.stderr}")
+    return problems
+
+
+def _case_show_for_every_case(env: Any, url: str, at: datetime) -> list[str]:
+    """`sunshine case show N --json` for every case (in this process: one CLI call each)."""
+    from adapters.cli import main
+    from adapters.sql import tables as t
+
+    with env.engine.connect() as conn:
+        numbers = list(conn.execute(sa.select(t.cases.c.number)).scalars())
+    problems = []
+    mode = os.environ.get("SUNSHINE_MODE")
+    os.environ["SUNSHINE_MODE"] = "test"  # --now: a test installation
+    try:
+        for number in numbers:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(["--db", url, "--now", at.isoformat(), "case", "show", number,
+                             "--json"])
+            if code != 0:
+                problems.append(f"case show {number} --json: exit {code}: {err.getvalue()}")
+            elif json.loads(out.getvalue())["number"] != number:
+                problems.append(f"case show {number} --json printed another case")
+    finally:
+        if mode is None:
+            os.environ.pop("SUNSHINE_MODE", None)
+        else:
+            os.environ["SUNSHINE_MODE"] = mode
+    return problems
+
+
+def _notice_figures(env: Any, workdir: Path, fig: Figures) -> None:
+    """One PDF per print notice (a re-send after a kill overwrites its own file), the SMS log's
+    duplicate lines, temporary files a killed writer left."""
+    from adapters.delivery.print_queue import file_name
+    from adapters.sql import tables as t
+    from engine.documents import Document
+
+    directory = workdir / "notices"
+    with env.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.outbox.c.channel, t.outbox.c.document,
+                                      t.outbox.c.attempts, t.outbox.c.status)).all()
+    prints = [r for r in rows if r.channel == "print"]
+    expected = {file_name(Document.from_dict(r.document)) for r in prints}
+    files = {p.name for p in directory.glob("*.pdf") if not p.name.startswith(".tmp-")}
+    fig.print_files = len(files)
+    if files != expected or len(expected) != len(prints):
+        fig.problems.append(f"print queue: {len(prints)} print notices, {len(expected)} distinct "
+                            f"files expected, {len(files)} written; missing "
+                            f"{sorted(expected - files)[:3]}, unexpected {sorted(files - expected)[:3]}")
+    fig.leftover_temp_files = len(list(directory.glob(".tmp-*")))
+    fig.notices_claimed_again_after_a_kill = sum(r.attempts > 1 for r in rows if r.status == "sent")
+    sms = workdir / "sms.log"
+    lines = sms.read_text(encoding="utf-8").splitlines() if sms.exists() else []
+    fig.sms_lines = len(lines)
+    fig.sms_duplicates = len(lines) - len(set(lines))
+
+
+# -- the databases -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def database(backend: str, workdir: Path) -> Any:
+    """A SQLite file in ``workdir``, or a fresh schema on the test PostgreSQL (dropped after)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'sunshine.db'}"
+        return
+    base = os.environ.get("SUNSHINE_TEST_PG_URL", PG_BASE)
+    schema = f"kill_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def campaign(kills: int, backends: list[str], *, seed: int = 1, keep: bool = False,
+             log: Any = print) -> list[Figures]:
+    results = []
+    for backend in backends:
+        workdir = Path(tempfile.mkdtemp(prefix=f"sunshine-kills-{backend}-"))
+        try:
+            with database(backend, workdir) as url:
+                log(f"{backend}: {kills} kills in {workdir}")
+                results.append(run_backend(backend, url, kills, workdir, seed=seed, log=log))
+        finally:
+            if not keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=100, help="SIGKILLs per backend")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", dest="json_path", help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the work directories")
+    args = parser.parse_args(argv)
+    results = campaign(args.kills, args.backends.split(","), seed=args.seed, keep=args.keep,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    for fig in results:
+        print(f"\n== {fig.backend}: {fig.kills_web + fig.kills_worker} kills in {fig.seconds} s")
+        for name, value in asdict(fig).items():
+            if name not in ("backend", "problems"):
+                print(f"  {name:34} {value}")
+        print(f"  problems                           {len(fig.problems)}")
+        for p in fig.problems[:20]:
+            print(f"    ✗ {p}")
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps([asdict(f) for f in results], indent=2,
+                                                   ensure_ascii=False), encoding="utf-8")
+    return 1 if any(f.problems for f in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
