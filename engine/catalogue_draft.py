@@ -59,19 +59,40 @@ def draft_entry(tree: etree._ElementTree, process_id: str, draft: EntryDraft) ->
                                  statutoryLimit=draft.statutory_limit,
                                  promisedLimit=draft.promised_limit, kind=draft.kind)
         etree.SubElement(power, sun("post"), name=draft.post).text = "办理本事项各环节"
+    _steps(process, draft)
+    for end in process.iter(bpmn("endEvent")):
+        if end.get(sun("result")) is None:
+            end.set(sun("result"), draft.result)
+    etree.cleanup_namespaces(root, top_nsmap={"sunshine": SUNSHINE_NS})
+    return tree
+
+
+def draft_called(tree: etree._ElementTree, process_id: str,
+                 draft: EntryDraft) -> etree._ElementTree:
+    """A copy of the tree whose process ``process_id``, called by a power of another file
+    (engine/calls.py), has what its steps need: a post (lane) and limit for each, a deadline
+    kind on each timer. It gets no catalogue entry: its steps run in the caller's cases."""
+    import copy
+
+    tree = copy.deepcopy(tree)
+    root = tree.getroot()
+    process = next((p for p in root.findall(bpmn("process")) if p.get("id") == process_id), None)
+    if process is None:
+        raise KeyError(process_id)
+    _steps(process, draft)
+    etree.cleanup_namespaces(root, top_nsmap={"sunshine": SUNSHINE_NS})
+    return tree
+
+
+def _steps(process: etree._Element, draft: EntryDraft) -> None:
     _lanes(process, draft.post)
     for task in process.iter(bpmn("userTask")):
         if task.get(sun("timeLimit")) is None:
             task.set(sun("timeLimit"), str(draft.step_limit))
-    for end in process.iter(bpmn("endEvent")):
-        if end.get(sun("result")) is None:
-            end.set(sun("result"), draft.result)
     for event in process.iter(bpmn("boundaryEvent")):
         if event.find(bpmn("timerEventDefinition")) is not None and event.get(
                 sun("deadline")) is None:
             event.set(sun("deadline"), draft.timer_deadline)
-    etree.cleanup_namespaces(root, top_nsmap={"sunshine": SUNSHINE_NS})
-    return tree
 
 
 def _lanes(process: etree._Element, post: str) -> None:

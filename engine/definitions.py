@@ -3,12 +3,14 @@
 A ``Definition`` is one executable process of a file with its catalogue entry (``Power``), the
 file's bytes, a content hash (the version identity: the same bytes deploy as the same version)
 and the serialized spec that every case of this version shares; the spec carries each step's
-declared form fields (engine/formfields.py).
+declared form fields (engine/formfields.py) and, under ``called``, the files of the processes
+its call activities call in other files (engine/calls.py), whose specs it includes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.calls import CallGraph, SourceFile, bundle_hash, stored_entries, with_called_steps
 from engine.catalogue import Power, read_power
 from engine.errors import DefinitionError
 from engine.foreign import is_executable, runnable_copy
@@ -36,7 +39,7 @@ from engine.timers import (
     ManagedIntermediateCatchEventParser,
     ManagedStartEventParser,
 )
-from engine.xmlsafe import bpmn, parse_bpmn_bytes
+from engine.xmlsafe import bpmn
 
 
 class AutomatedStepParser(TaskParser):
@@ -84,6 +87,7 @@ class Definition:
     xml: bytes
     content_hash: str
     spec: dict[str, Any]
+    bundled: tuple[str, ...] = ()  # the other files whose processes it calls, stored with it
 
 
 def content_hash(data: bytes) -> str:
@@ -151,11 +155,16 @@ def spiff_error(err: Exception, file: str) -> DefinitionError:
     return DefinitionError(f"SpiffWorkflow cannot parse it: {err}", file=file)
 
 
-def parse_specs(tree: etree._ElementTree, file: str, process_id: str) -> BpmnWorkflow:
-    """Parse one process with SpiffWorkflow and return a fresh workflow (not started)."""
+def parse_specs(tree: etree._ElementTree, file: str, process_id: str,
+                called: Sequence[SourceFile] = ()) -> BpmnWorkflow:
+    """Parse one process with SpiffWorkflow and return a fresh workflow (not started).
+    ``called`` are the other files whose processes its call activities call
+    (engine/calls.py): their specs become the workflow's subprocess specs."""
     parser = SunshineParser(validator=_validator())
     try:
         parser.add_bpmn_xml(runnable_copy(tree), filename=file)
+        for other in called:
+            parser.add_bpmn_xml(runnable_copy(other.tree), filename=other.file)
         spec = parser.get_spec(process_id)
         subprocesses = parser.get_subprocess_specs(process_id)
     except (SpiffWorkflowException, TypeError, KeyError, AttributeError, ValueError) as err:
@@ -172,26 +181,45 @@ def parse_specs(tree: etree._ElementTree, file: str, process_id: str) -> BpmnWor
     return BpmnWorkflow(spec, subprocesses, script_engine=restricted_script_engine())
 
 
-def load_definitions(data: bytes, file: str) -> list[Definition]:
-    """Every executable process with a catalogue entry in a file. Raises DefinitionError."""
-    tree = parse_bpmn_bytes(data, file)
+def load_definitions(data: bytes, file: str, calls: CallGraph | None = None) -> list[Definition]:
+    """Every executable process with a catalogue entry in a file. Raises DefinitionError.
+
+    ``calls`` resolves call activities across files (engine/calls.py; the file must be one of
+    its given files): each process found in another file is bundled with the version."""
+    if calls is None:
+        calls = CallGraph([SourceFile.read(file, data)])
+    source = calls.source(file, data)
     found = []
-    fields = read_step_fields(tree.getroot())
-    for process in tree.getroot().findall(bpmn("process")):
+    for process in source.tree.getroot().findall(bpmn("process")):
         power = read_power(process)
         if power is None or not is_executable(process):
             continue
-        workflow = parse_specs(tree, file, power.process_id)
+        node = (source, power.process_id)
+        if not calls.runs(node):
+            raise DefinitionError(
+                "a call activity of the process calls a process that cannot run with it — "
+                "lint the file together with the files it calls", file=file,
+                element=power.process_id)
+        bundled = calls.needs(node)
+        workflow = parse_specs(source.tree, file, power.process_id, bundled)
         # the steps' form fields travel in the stored spec: cases never parse the XML again
+        fields: dict[str, Any] = {}
+        for s in reversed([source, *bundled]):
+            fields.update(read_step_fields(s.tree.getroot()))
         attach_fields([workflow.spec, *workflow.subprocess_specs.values()], fields)
+        spec = spec_to_dict(workflow)
+        if bundled:
+            spec["called"] = stored_entries(bundled)
         found.append(
             Definition(
                 process_id=power.process_id,
-                power=power,
+                power=with_called_steps(power, [s.processes[pid]
+                                                for s, pid in calls.reachable(node)]),
                 file=file,
                 xml=data,
-                content_hash=content_hash(data),
-                spec=spec_to_dict(workflow),
+                content_hash=bundle_hash(content_hash(data), bundled),
+                spec=spec,
+                bundled=tuple(s.file for s in bundled),
             )
         )
     if not found:

@@ -16,6 +16,9 @@ from engine.catalogue import (
     SPECIAL_KINDS,
     STEP_ROLES,
     Power,
+    Step,
+    read_steps,
+    read_timers,
 )
 from engine.findings import Collector
 from engine.formfields import FIELD_TYPES, field_elements, read_field
@@ -117,7 +120,26 @@ def _timer_rules(out: Collector, p: Power) -> None:
 
 
 def step_rules(out: Collector, process: etree._Element, p: Power) -> None:
-    for s in p.steps:
+    _each_step(out, p.steps)
+    _end_results(out, process)
+
+
+def called_rules(out: Collector, process: etree._Element) -> None:
+    """A process with no catalogue entry of its own that a power calls: its steps run as steps
+    of the calling power's case, so each needs a post (lane) and a limit, and each timer a
+    deadline; its end events only return to the caller, so they need no result."""
+    steps = read_steps(process)
+    _each_step(out, steps)
+    _field_rules(out, process, {s.id: s.role for s in steps})
+    for t in read_timers(process):
+        if t.deadline is None or t.deadline not in DEADLINE_KINDS:
+            out.error(t.id, "timer-deadline", "timer boundary event without a sunshine:deadline "
+                      "the engine keeps (the engine, not the wall clock, fires timers)",
+                      f"say which deadline fires it: {', '.join(DEADLINE_KINDS)}")
+
+
+def _each_step(out: Collector, steps: tuple[Step, ...]) -> None:
+    for s in steps:
         if not s.post:
             out.error(s.id, "step-lane", f"user task {s.name!r} is in no lane",
                       "put it in the lane of the post (岗位) that does it")
@@ -133,6 +155,9 @@ def step_rules(out: Collector, process: etree._Element, p: Power) -> None:
         if s.special is not None and s.special not in SPECIAL_KINDS:
             out.error(s.id, "special-kind", f"sunshine:special {s.special!r} is not a kind of "
                       "special procedure", f"use one of {'、'.join(SPECIAL_KINDS)}")
+
+
+def _end_results(out: Collector, process: etree._Element) -> None:
     for end in process.iter(bpmn("endEvent")):
         result = end.get(sun("result"))
         if result is None:
@@ -153,7 +178,10 @@ _ROLE_FIELDS = {
 def field_rules(out: Collector, process: etree._Element, p: Power) -> None:
     """``sunshine:field`` declarations (docs/designer-guide.md, 表单字段): the engine refuses any
     form data they do not allow, so a bad declaration would block the step."""
-    roles = {s.id: s.role for s in p.steps}
+    _field_rules(out, process, {s.id: s.role for s in p.steps})
+
+
+def _field_rules(out: Collector, process: etree._Element, roles: dict[str, str | None]) -> None:
     for task in process.iter(bpmn("userTask")):
         tid = task.get("id")
         fields = [read_field(el) for el in field_elements(task)]

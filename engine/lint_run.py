@@ -1,10 +1,10 @@
 """Lint rules that decide whether a process can run at all, with or without its catalogue entry.
 
-Broken references, flows from an element to itself, call activities that call their own
-process, names past the limit, conditions and scripts the restricted environment refuses,
-multi-instance it cannot run, steps nobody can finish (waiting for a message no one sends) and
-automated steps that do nothing here. Checked before SpiffWorkflow sees the file, which on
-some of these recurses without end or names a neighbouring element.
+Broken references, flows from an element to itself, names past the limit, conditions and
+scripts the restricted environment refuses, multi-instance it cannot run, steps nobody can
+finish (waiting for a message no one sends) and automated steps that do nothing here. Checked
+before SpiffWorkflow sees the file, which on some of these recurses without end or names a
+neighbouring element. Call activities are checked across files by engine/calls.py.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ def name_rules(out: Collector, root: etree._Element) -> bool:
 
 
 def structure_rules(out: Collector, root: etree._Element, executable_file: bool) -> bool:
-    """References that must name an existing element, flows from an element to itself and call
-    activities that end up calling their own process. True if any error was found."""
+    """References that must name an existing element and flows from an element to itself (call
+    activities, which may call other files, are engine/calls.py's). True if any error was
+    found."""
     mark = len(out.findings)
     top_level = {child.get("id"): etree.QName(child).localname for child in root
                  if isinstance(child.tag, str) and child.get("id")}
@@ -78,7 +79,6 @@ def structure_rules(out: Collector, root: etree._Element, executable_file: bool)
                           f"<bpmn:{target} id=\"{ref}\">",
                           f"add <bpmn:{target} id=\"{ref}\" {code}=\"{ref}\"/> at the top level "
                           f"of the file, or pick the {target} in the modeler's properties panel")
-    _call_cycles(out, root)
     for store_id, kind in top_level.items():
         if kind != "dataStore":
             continue
@@ -110,38 +110,6 @@ def _flow_refs(out: Collector, flow: etree._Element, ids: set[str | None]) -> No
                   "itself, which SpiffWorkflow cannot parse (it recurses without end)",
                   "to repeat a step, loop back through an exclusive gateway with a condition, "
                   "or mark the task as a loop; otherwise delete the flow")
-
-
-def _call_cycles(out: Collector, root: etree._Element) -> None:
-    """A call activity whose called process calls back (directly or through others) would
-    start sub-cases without end."""
-    processes = {p.get("id"): p for p in root.findall(bpmn("process"))}
-    calls = {pid: [(c.get("id"), (c.get("calledElement") or "").strip())
-                   for c in p.iter(bpmn("callActivity"))] for pid, p in processes.items()}
-    for pid in processes:
-        for call_id, target in calls[pid]:
-            if target not in processes:
-                out.error(call_id, "call-missing", f"call activity calls process {target!r}, "
-                          "which is not in this file (a case runs the processes of its own "
-                          "file)", "put the called process in this file as another pool, or "
-                          "draw its steps as an embedded sub-process")
-    for pid in processes:
-        for call_id, target in calls[pid]:
-            seen, todo = set(), [target]
-            while todo:
-                current = todo.pop()
-                if current == pid:
-                    out.error(call_id, "call-recursion",
-                              f"call activity calls process {target!r}, which "
-                              + ("is the process it belongs to" if target == pid else
-                                 f"in turn calls {pid!r}") + ": every case would start "
-                              "sub-cases without end", "call a different process, or draw the "
-                              "repeated work as a loop back through a gateway")
-                    break
-                if current in seen or current not in calls:
-                    continue
-                seen.add(current)
-                todo.extend(t for _c, t in calls[current])
 
 
 def engine_rules(out: Collector, process: etree._Element) -> None:

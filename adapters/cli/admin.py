@@ -29,11 +29,21 @@ def db_upgrade(ctx: Ctx) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
-def lint(paths: tuple[str, ...], as_json: bool) -> None:
-    """Check BPMN files against the designer rules without deploying them."""
-    from engine.lint import lint_files
+@click.option("--deployed", is_flag=True,
+              help="Also find called processes among the deployed powers (in the database), as "
+                   "deploy does.")
+@pass_ctx
+def lint(ctx: Ctx, paths: tuple[str, ...], as_json: bool, deployed: bool) -> None:
+    """Check BPMN files against the designer rules without deploying them. Files given
+    together are checked together: a call activity may call a process of another of them."""
+    if deployed:
+        from engine.services.catalogue_admin import lint_against_deployed
 
-    findings = lint_files(list(paths))
+        findings = lint_against_deployed(ctx.env, list(paths))
+    else:
+        from engine.lint import lint_files
+
+        findings = lint_files(list(paths))
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
         echo_json([f.to_dict() for f in findings])
@@ -70,7 +80,8 @@ def deploy(ctx: Ctx, paths: tuple[str, ...], actor: str) -> None:
         if d.withdrawn:
             state += ("; 已撤回，仍不受理新申请 still withdrawn (`sunshine powers reinstate` puts "
                       "it back in service)")
-        click.echo(f"{d.code}  {d.name}  v{d.version}  {state}")
+        calls = f"  (calls processes of {', '.join(d.bundled)})" if d.bundled else ""
+        click.echo(f"{d.code}  {d.name}  v{d.version}  {state}{calls}")
 
 
 @cli.group()

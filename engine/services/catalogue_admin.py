@@ -22,6 +22,7 @@ class Deployed:
     changed: bool  # False: this content was already the current version
     new: bool = False  # a new version was created
     withdrawn: bool = False  # the power stays withdrawn: deploying never reinstates it
+    bundled: tuple[str, ...] = ()  # files of the processes it calls, stored with this version
 
 
 def deploy(env: Env, paths: list[str], *, actor: Actor,
@@ -37,63 +38,83 @@ def deploy_bytes(env: Env, files: list[tuple[str, bytes]], *, actor: Actor,
                  now: datetime | None = None) -> list[Deployed]:
     """Deploy BPMN content (an upload arrives as bytes), named for the messages. A designer's
     act. A withdrawn power stays withdrawn: a new version of it is stored, not put back in
-    service (``reinstate_power`` does that, with who and why)."""
+    service (``reinstate_power`` does that, with who and why).
+
+    A call activity may call a process of another file given, or one already deployed; the
+    called file is stored with the caller's version (engine/services/called.py). A file whose
+    processes have no catalogue entry but are called by deployed powers is a library: each of
+    those powers gets a new version calling the new file, and open cases stay on theirs."""
     require(env, actor, Action.DEPLOY, target=", ".join(name for name, _ in files)[:100],
             now=now)
     # Parsing BPMN needs SpiffWorkflow's parser and lxml: loaded only by the verbs that parse
     # (listing the catalogue is a CLI verb that should answer at once).
     from engine.definitions import load_definitions
     from engine.findings import from_error
-    from engine.lint import Finding, duplicate_codes, lint_bytes
+    from engine.lint import Finding, lint_set
+    from engine.services.called import DeployedProcesses, rebuilt_callers
 
     at = env.now(now)
-    findings: list[Finding] = []
-    loaded = []
-    for path, data in files:
-        found, powers = lint_bytes(data, path)
-        findings.extend(found)
-        loaded.append((path, data, powers))
-    findings.extend(duplicate_codes((path, p) for path, _, powers in loaded for p in powers))
     with env.uow() as uow:
-        for path, _, powers in loaded:
-            for p in powers:
-                existing = uow.definitions.process_for_code(p.code)
-                if existing is not None and existing != p.process_id:
-                    findings.append(Finding(path, p.process_id, "duplicate-code",
-                                            f"power code {p.code} is already deployed for process "
-                                            f"{existing}",
-                                            fix="each power needs its own code: change "
-                                                "code=\"…\""))
+        stored = DeployedProcesses(uow)
+        linted = lint_set(files, stored)
+        findings = list(linted.findings)
+        for path, p in linted.powers:
+            existing = uow.definitions.process_for_code(p.code)
+            if existing is not None and existing != p.process_id:
+                findings.append(Finding(path, p.process_id, "duplicate-code",
+                                        f"power code {p.code} is already deployed for process "
+                                        f"{existing}",
+                                        fix="each power needs its own code: change "
+                                            "code=\"…\""))
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise LintFailed(errors)
-        result = []
-        for path, data, _ in loaded:
+        definitions = []
+        with_powers = {path for path, _ in linted.powers}
+        for source in linted.calls.given:
+            if source.file not in with_powers:
+                continue
             try:
-                definitions = load_definitions(data, path)
+                definitions.extend(load_definitions(source.data, source.file, linted.calls))
             except DefinitionError as err:
                 # lint's rules passed, so this is a rule lint lacks: still a finding with its id
-                raise LintFailed([from_error(path, err, "spiff")]) from None
-            for d in definitions:
-                current = uow.definitions.latest(d.power.code)
-                withdrawn = current is not None and current.status != "active"
-                same = uow.definitions.by_hash(d.power.code, d.content_hash)
-                if same is not None:
-                    was_current = current is not None and current.id == same.id
-                    uow.definitions.set_latest(d.power.code, same.id)  # this content runs again
-                    result.append(Deployed(d.power.code, d.power.name, same.version, path,
-                                           changed=not was_current, withdrawn=withdrawn))
-                    continue
-                row = uow.definitions.add(
-                    power_code=d.power.code, process_id=d.process_id, content_hash=d.content_hash,
-                    file=path, xml=d.xml, power=d.power.to_dict(), spec=d.spec, deployed_at=at,
-                    deployed_by=actor.login)
-                if not withdrawn:
-                    uow.definitions.set_status(d.power.code, "active")
-                result.append(Deployed(d.power.code, d.power.name, row.version, path, True, True,
-                                       withdrawn=withdrawn))
+                raise LintFailed([from_error(source.file, err, "spiff")]) from None
+        definitions.extend(rebuilt_callers(uow, stored, linted.calls.given,
+                                           {p.code for _, p in linted.powers}))
+        result = [_store(uow, d, at, actor) for d in definitions]
         uow.commit()
     return result
+
+
+def _store(uow: Any, d: Any, at: datetime, actor: Actor) -> Deployed:
+    """One definition as the power's current version: a new version, or the stored one with
+    the same content made current again."""
+    current = uow.definitions.latest(d.power.code)
+    withdrawn = current is not None and current.status != "active"
+    same = uow.definitions.by_hash(d.power.code, d.content_hash)
+    if same is not None:
+        was_current = current is not None and current.id == same.id
+        uow.definitions.set_latest(d.power.code, same.id)  # this content runs again
+        return Deployed(d.power.code, d.power.name, same.version, d.file,
+                        changed=not was_current, withdrawn=withdrawn, bundled=d.bundled)
+    row = uow.definitions.add(
+        power_code=d.power.code, process_id=d.process_id, content_hash=d.content_hash,
+        file=d.file, xml=d.xml, power=d.power.to_dict(), spec=d.spec, deployed_at=at,
+        deployed_by=actor.login)
+    if not withdrawn:
+        uow.definitions.set_status(d.power.code, "active")
+    return Deployed(d.power.code, d.power.name, row.version, d.file, True, True,
+                    withdrawn=withdrawn, bundled=d.bundled)
+
+
+def lint_against_deployed(env: Env, paths: list[str]) -> list[Any]:
+    """``sunshine lint --deployed``: the files' findings, with called processes also looked for
+    among the deployed powers (as deploy looks for them). Reads nothing but the catalogue."""
+    from engine.lint import lint_files
+    from engine.services.called import DeployedProcesses
+
+    with env.uow() as uow:
+        return lint_files(paths, DeployedProcesses(uow))
 
 
 def withdraw_power(env: Env, code: str, *, actor: Actor, reason: str,

@@ -272,9 +272,12 @@ class UploadCheck:
 def check_upload(env: Env, actor: Actor, file: str, data: bytes) -> UploadCheck:
     """Lint an uploaded file (findings with element ids) and extract its flowchart; nothing
     is stored. Deploying is ``catalogue_admin.deploy_bytes``, which lints again."""
+    from engine.services.called import DeployedProcesses
+
     require_role(env, actor, DESIGN, target=file)
-    findings, powers = lint_bytes(data, file)
     with env.uow() as uow:
+        # a call activity may call a process deployed with another power, as deploy finds it
+        findings, powers = lint_bytes(data, file, DeployedProcesses(uow))
         current = {}
         for p in powers:
             row = uow.definitions.latest(p.code)
