@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from adapters.flowchart import MAX_ELEMENTS
 from adapters.publish import (
     CJKFontNotFound,
     NotPublic,
@@ -337,3 +338,47 @@ def test_export_all_over_the_shipped_processes_skips_non_public_ones(tmp_path: P
     everything = b"".join(f.read_bytes() for f in tmp_path.rglob("*.html"))
     for p in hidden:
         assert p.name.encode() not in everything
+
+
+def too_large_xml(code: str) -> bytes:
+    """A public power whose flowchart has more elements than one picture may hold."""
+    many = "".join(f'<bpmn:userTask id="extra{i}" name="核查 {i}" sunshine:timeLimit="1" />'
+                   for i in range(MAX_ELEMENTS))
+    return power_xml(code, "大型建设项目联合审批", "县发展和改革局").replace(
+        b'<bpmn:endEvent id="ok"', many.encode() + b'<bpmn:endEvent id="ok"')
+
+
+def test_one_power_that_cannot_be_drawn_is_listed_as_such_and_the_site_goes_on(
+        entries: list[tuple[Power, bytes]], tmp_path: Path) -> None:
+    catalogue = [*entries, entry(too_large_xml("XK-FG-099"))]
+    index = write_site(catalogue, tmp_path)
+    listing = index.read_text(encoding="utf-8")
+    row = next(r for r in listing.split("<tr>") if "大型建设项目联合审批" in r)
+    assert "流程图暂无法自动生成" in row
+    assert listing.count("流程图暂无法自动生成") == 1  # the others are drawn
+    page = (tmp_path / "powers" / "XK-FG-099.html").read_text(encoding="utf-8")
+    assert "流程图暂无法自动生成（原因：流程元素过多" in page and "<svg" not in page
+    assert not (tmp_path / "powers" / "XK-FG-099.svg").exists()
+    for code in ("XK-CS-001", "QR-SC-002", "XK-SC-003"):
+        assert "<svg" in (tmp_path / "powers" / f"{code}.html").read_text(encoding="utf-8")
+    for path in html_files(tmp_path):  # no link to a chart that was not written
+        for _, _, ref in parse(path).refs:
+            url = urlparse(ref)
+            assert (path.parent / unquote(url.path)).resolve().is_file() if url.path else True
+
+
+def test_the_export_goes_on_past_a_power_that_cannot_be_drawn_and_names_it(
+        entries: list[tuple[Power, bytes]], tmp_path: Path) -> None:
+    catalogue = [entry(too_large_xml("XK-FG-099")), *entries]
+    result = export_all(catalogue, tmp_path)
+    assert result.count == 4
+    [(code, why)] = result.undrawn
+    assert code == "XK-FG-099" and f"at most {MAX_ELEMENTS}" in why
+    assert (tmp_path / "cards" / "XK-FG-099.pdf").read_bytes()[:5] == b"%PDF-"  # card, no chart
+    assert not (tmp_path / "flowcharts" / "XK-FG-099.svg").exists()
+    for code in ("XK-CS-001", "QR-SC-002", "XK-SC-003"):
+        assert (tmp_path / "flowcharts" / f"{code}.png").read_bytes()[:4] == b"\x89PNG"
+    for path in html_files(tmp_path):
+        for _, _, ref in parse(path).refs:
+            url = urlparse(ref)
+            assert (path.parent / unquote(url.path)).resolve().is_file() if url.path else True
