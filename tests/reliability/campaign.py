@@ -37,36 +37,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from tests.reliability.invariants import Ledger, check, due_left
-from tests.reliability.processes import ROOT, Served, free_port, sunshine_env
+from tests.reliability.clients import ApiClient, CliClient, Shared
+from tests.reliability.installation import SPAN, T0, install, seed_adverts
+from tests.reliability.invariants import check, due_left
+from tests.reliability.processes import Served, free_port, sunshine_env
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
-SPAN = timedelta(days=40)  # the campaign's time travel, whatever the number of rounds
-FOOD = "XK-SPJY-001"
-ADVERT = "XK-HWGG-001"  # 户外广告: deemed approved when its decision is late (超时默许)
-SCJG = "县市场监督管理局"
-CENTRE = "县政务服务中心"
-# login → (name, unit, roles, posts)
-STAFF = {
-    "admin": ("系统管理员", CENTRE, ("admin",), ()),
-    "chuangkou": ("李窗口", CENTRE, ("window",), ()),
-    "hecha": ("王核查", SCJG, ("handler",), ("现场核查岗",)),
-    "shenhe": ("陈审核", SCJG, ("handler",), ("审核岗",)),
-    "juzhang": ("赵局长", SCJG, ("approver",), ("审批岗",)),
-    "zhizheng": ("林制证", SCJG, ("handler",), ("制证发证岗",)),
-}
-HANDLERS = ("hecha", "shenhe", "juzhang", "zhizheng")
-FORMS = {"审批决定": {"decision": "approve", "opinion": "准予许可"}}
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -105,235 +89,6 @@ class Figures:
     seconds: float = 0.0
 
 
-# -- the installation ------------------------------------------------------------------------
-
-
-def install(url: str, workdir: Path) -> tuple[dict[str, str], Path]:
-    """A migrated database with the food licence and the outdoor advertising permit deployed,
-    the staff, their API keys and a sealing key; a few advertising cases already waiting at
-    their decision (they are deemed approved when a sweep finds them late). Returns the keys
-    (login → Authorization header) and the private key's path."""
-    from adapters.bootstrap import FixedClock, build_env, upgrade_database
-    from adapters.config import Settings
-    from adapters.sealing import generate_key
-    from engine.identity import Actor, Role
-    from engine.services import identity
-    from engine.services.catalogue_admin import deploy
-    from engine.services.context import Rules
-
-    env = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
-    upgrade_database(env.engine)  # type: ignore[attr-defined]
-    designer = Actor(login="sheji", name="sheji", unit=CENTRE, roles=frozenset({Role.DESIGNER}))
-    deploy(env, [str(ROOT / "processes" / "food_business_licence.bpmn"),
-                 str(ROOT / "processes" / "outdoor_advertising_permit.bpmn")], actor=designer)
-    admin = None
-    for login, (name, unit, roles, posts) in STAFF.items():
-        identity.add_user(env, by=admin, login=login, name=name, unit=unit, roles=roles,
-                          posts=posts)
-        admin = admin or identity.resolve(env, "admin")
-    keys = {}
-    for login in STAFF:
-        _, secret = identity.create_api_key(env, login, "可靠性测试", by=admin)  # type: ignore[arg-type]
-        keys[login] = f"Bearer {secret}"
-    _seed_adverts(env, 6)
-    env.engine.dispose()  # type: ignore[attr-defined]
-    key = workdir / "seal.pem"
-    generate_key(key, workdir / "seal.pub")
-    return keys, key
-
-
-def _seed_adverts(env: Any, count: int, at: datetime = T0) -> None:
-    """Advertising cases received, accepted and worked to their decision at ``at`` (the same
-    calls on the aggregate as the services make; the decision is then left late)."""
-    from engine.case import Case
-    from engine.services import cases as svc
-
-    with env.uow() as uow:
-        definition = uow.definitions.latest(ADVERT)
-        where = svc.setting(env, uow, definition.id)
-        for i in range(count):
-            prefix = f"2026-{where.power.short_name}"
-            case = Case.receive(where, number=f"{prefix}-{uow.cases.next_serial(prefix):06d}",
-                                definition_id=definition.id, applicant=f"广告申请人{at:%m%d%H%M}{i}",
-                                data={}, channel="window", received_at=at)
-            uow.cases.add(case)
-            case.start(now=at, actor="chuangkou", version=definition.version)
-            case.accept(now=at, actor="chuangkou")
-            for _ in range(2):  # 现场勘查, 审查
-                case.complete(case.open_steps()[0].id, now=at, user="cgj", data={"opinion": "同意"})
-            uow.cases.save(case)
-        uow.commit()
-
-
-# -- the clients ----------------------------------------------------------------------------
-
-
-class Shared:
-    """What the clients share: the ledger, the received cases and the counters."""
-
-    def __init__(self, max_cases: int) -> None:
-        self.lock = threading.Lock()
-        self.ledger = Ledger()
-        self.received: set[str] = set()
-        self.max_cases = max_cases
-        self.requests = self.unknown = self.retried = self.cli_steps = 0
-        self.inflight = 0
-        self.running = threading.Event()
-        self.stopped = threading.Event()
-
-
-class ApiClient(threading.Thread):
-    """A system calling the JSON API with API keys, one request at a time."""
-
-    def __init__(self, shared: Shared, base: str, keys: dict[str, str], seed: int) -> None:
-        super().__init__(daemon=True)
-        import httpx
-
-        self.shared, self.keys, self.random = shared, keys, random.Random(seed)
-        self.http = httpx.Client(base_url=base, timeout=30)
-        self.pending_keys: list[str] = []  # starts whose answer was lost: sent again
-        self.name_prefix = f"c{seed}"
-        self.serial = 0
-
-    def run(self) -> None:
-        while not self.shared.stopped.is_set():
-            if not self.shared.running.wait(0.1):
-                continue
-            try:
-                self.act()
-            except Exception:  # noqa: BLE001 - a refused connection while the web is down
-                time.sleep(0.05)
-            time.sleep(self.random.uniform(0.0, 0.08))
-
-    def call(self, method: str, path: str, login: str, body: Any = None) -> Any:
-        import httpx
-
-        with self.shared.lock:
-            self.shared.requests += 1
-            self.shared.inflight += 1
-        try:
-            return self.http.request(method, path, json=body,
-                                     headers={"Authorization": self.keys[login]})
-        except httpx.ConnectError:
-            raise  # nothing reached the server
-        except httpx.HTTPError:
-            if method == "POST":
-                with self.shared.lock:
-                    self.shared.unknown += 1
-            raise
-        finally:
-            with self.shared.lock:
-                self.shared.inflight -= 1
-
-    def act(self) -> None:
-        s, rnd = self.shared, self.random
-        with s.lock:
-            room = len(s.ledger.started) < s.max_cases
-            received = sorted(s.received)
-        if self.pending_keys or (room and rnd.random() < 0.3):
-            self.start_case()
-        elif received and rnd.random() < 0.7:
-            number = rnd.choice(received)
-            r = self.call("POST", f"/api/cases/{number}/accept", "chuangkou", {"note": "材料齐全"})
-            self.note_write(r)
-            if r.status_code == 200:
-                with s.lock:
-                    s.ledger.accepted.add(number)
-                    s.received.discard(number)
-            elif r.status_code == 409:
-                with s.lock:
-                    s.received.discard(number)  # accepted by someone else already
-        else:
-            self.complete_a_step(rnd.choice(HANDLERS))
-
-    def note_write(self, r: Any) -> None:
-        if r.status_code == 503:
-            with self.shared.lock:
-                self.shared.unknown += 1
-
-    def start_case(self) -> None:
-        if self.pending_keys:
-            key, again = self.pending_keys.pop(), True
-        else:
-            self.serial += 1
-            key, again = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}-{self.serial}", False
-        applicant = f"申请人{self.name_prefix}{self.serial}"
-        from tests.staff import id_number
-
-        body = {"power": FOOD, "applicant": applicant, "id_number": id_number(applicant),
-                "phone": "13800001234" if self.serial % 2 else "", "request_key": key}
-        try:
-            r = self.call("POST", "/api/cases", "chuangkou", body)
-        except Exception:
-            self.pending_keys.append(key)
-            raise
-        self.note_write(r)
-        if r.status_code in (200, 201):
-            number = r.json()["number"]
-            with self.shared.lock:
-                self.shared.ledger.started.add(number)
-                self.shared.received.add(number)
-                self.shared.retried += again and r.status_code == 200
-        elif r.status_code == 503:
-            self.pending_keys.append(key)
-
-    def complete_a_step(self, login: str) -> None:
-        r = self.call("GET", "/api/tasks", login)
-        if r.status_code != 200 or not r.json():
-            return
-        task = self.random.choice(r.json())
-        self.call("POST", f"/api/tasks/{task['id']}/claim", login)
-        data = FORMS.get(task["name"], {"opinion": "同意"})
-        r = self.call("POST", f"/api/tasks/{task['id']}/complete", login, {"data": data})
-        self.note_write(r)
-        if r.status_code == 200:
-            with self.shared.lock:
-                self.shared.ledger.completed[task["id"]] = (task["case_number"], login)
-
-
-class CliClient(threading.Thread):
-    """An official at the console: `sunshine task complete` on a ready step of their post."""
-
-    def __init__(self, shared: Shared, url: str, workdir: Path, seed: int) -> None:
-        super().__init__(daemon=True)
-        from adapters.bootstrap import FixedClock, build_env
-        from adapters.config import Settings
-        from engine.services.context import Rules
-
-        self.shared, self.url, self.workdir = shared, url, workdir
-        self.random = random.Random(seed)
-        self.now = T0
-        self.env = build_env(Settings(database_url=url, rules=Rules(), mode="test"),
-                             FixedClock(T0))
-
-    def run(self) -> None:
-        from adapters.sql import tables as t
-
-        while not self.shared.stopped.is_set():
-            if not self.shared.running.wait(0.1):
-                continue
-            login = self.random.choice(HANDLERS)
-            with self.env.engine.connect() as conn:  # type: ignore[attr-defined]
-                ready = conn.execute(sa.select(t.steps.c.id, t.steps.c.case_number,
-                                               t.steps.c.name).where(
-                    t.steps.c.status == "ready", t.steps.c.post == STAFF[login][3][0])).all()
-            if not ready:
-                time.sleep(0.2)
-                continue
-            step = self.random.choice(ready)
-            data = FORMS.get(step.name, {"opinion": "同意"})
-            args = [f"--data={k}={v}" for k, v in data.items()]
-            done = subprocess.run(
-                [sys.executable, "-m", "adapters.cli", "--db", self.url, "--now",
-                 self.now.isoformat(), "task", "complete", step.id, "--as", login, *args],
-                cwd=self.workdir, env=sunshine_env(self.workdir), capture_output=True,
-                timeout=120)
-            if done.returncode == 0:
-                with self.shared.lock:
-                    self.shared.ledger.completed[step.id] = (step.case_number, login)
-                    self.shared.cli_steps += 1
-
-
 # -- one backend -------------------------------------------------------------------------------
 
 
@@ -366,7 +121,7 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
         for r in range(rounds):
             now = T0 + step * (r + 1)
             cli.now = now
-            _seed_adverts(checker, 2, now)  # more deadlines to fall due in later rounds
+            seed_adverts(checker, 2, now)  # more deadlines to fall due in later rounds
             web.start(now)
             worker.start(now)
             t_start = time.monotonic()

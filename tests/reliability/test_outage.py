@@ -21,7 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.reliability.campaign import FOOD, T0, _seed_adverts, install
+from tests.reliability.installation import FOOD, T0, install, seed_adverts
 from tests.reliability.invariants import Ledger, check, due_left
 from tests.reliability.processes import Relay, Served, free_port, sunshine_env
 from tests.staff import id_number
@@ -93,7 +93,7 @@ def test_postgresql_cut_off_answers_503_then_recovers_and_the_worker_backs_off(
         r = http.post(f"/api/cases/{before.json()['number']}/accept", json={})
         _unavailable(r)
         # meanwhile deadlines fall due (written straight to the server, not through the relay)
-        _seed_adverts(direct, 3, at=now - timedelta(days=45))
+        seed_adverts(direct, 3, at=now - timedelta(days=45))
         assert due_left(direct, now) > 0
         _until(lambda: worker.output_since_start().count("database unavailable") >= 4, 60,
                "the worker logging its retries")
@@ -121,6 +121,8 @@ def test_postgresql_cut_off_answers_503_then_recovers_and_the_worker_backs_off(
     assert len(pauses) >= 4 and pauses[:4] == sorted(pauses[:4]) and pauses[3] > pauses[0], log
     assert re.search(r"database back after \d+ failed tries", log), log
     assert "Traceback" not in log
+    served = web.output_since_start()
+    assert '" 503' in served and '" 500' not in served and "Traceback" not in served, served
 
     problems, counts = check(direct, Ledger(started={before.json()["number"]}))
     assert problems == [] and counts.deemed == 3
