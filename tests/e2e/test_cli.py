@@ -257,8 +257,11 @@ def _lint_table() -> dict[str, str]:
 
 
 LINT_TABLE = _lint_table()
+# Activiti writes an error code into errorRef with no <error>: it runs as Activiti runs it, so
+# this fixture, broken for bare SpiffWorkflow, lints clean (tests/unit/test_lint.py VALID)
+RUNS_AS_ITS_ENGINE = {"activiti_error_without_error_element.bpmn"}
 BROKEN = sorted(f for f in LINT_TABLE if not f.startswith("valid_")
-                and not f.startswith("duplicate_code_"))
+                and not f.startswith("duplicate_code_") and f not in RUNS_AS_ITS_ENGINE)
 
 
 def test_the_lint_readme_table_lists_every_fixture() -> None:
