@@ -684,12 +684,11 @@ class MemorySupervisionReads(_Repo):
         out = []
         for b in sorted(rows, key=lambda b: (b.occurred_at, b.id or 0)):
             case = cases.get(b.case_id)
-            if case is None and b.power_code not in powers:
-                continue
             out.append(BreachFacts(
                 b.case_number, case.power_code if case else b.power_code,
-                case.definition_id if case else powers[b.power_code], b.kind.value,
-                b.occurred_at, b.post, b.person, b.measure.value if b.measure else None, b.ref))
+                case.definition_id if case else powers.get(b.power_code), b.kind.value,
+                b.occurred_at, b.post, b.person, b.measure.value if b.measure else None, b.ref,
+                b.unit))
         return out
 
     def ordered_cases(self) -> list[str]:

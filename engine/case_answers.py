@@ -48,7 +48,7 @@ MAX_TEXT = 2000  # a reply, an appeal, reasons, what an order asks
 CARD_STATES = {
     "warning": "预警，无需回告", "issued": "待回告", "replied": "已回告，待决定",
     "appealed": "已申诉，待决定", "returned": "已退回，待重新回告", "upheld": "维持",
-    "withdrawn": "已撤销",
+    "withdrawn": "已撤销，不再计入统计",
 }  # card_state code → how the lists name it
 
 

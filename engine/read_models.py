@@ -85,17 +85,19 @@ class CardFacts(NamedTuple):
 
 class BreachFacts(NamedTuple):
     """A breach as the statistics count it. One with no case (体外审批) names its power itself
-    and counts for the power's current version (its unit and name)."""
+    and counts for the power's current version (its unit and name); one with no power either
+    (a complaint upheld against a person) counts for the unit it names."""
 
     case_number: str | None  # None: a breach with no case
-    power_code: str
-    definition_id: int
+    power_code: str | None
+    definition_id: int | None
     kind: str
     occurred_at: datetime
     post: str | None
     person: str | None
     measure: str | None  # None: not decided yet
     ref: str | None = None  # what names a breach with no case: offsystem:2026-0001 …
+    unit: str | None = None  # a breach with no case and no power: the unit it names
 
 
 class RatingFacts(NamedTuple):
@@ -143,7 +145,8 @@ class SupervisionReads(Protocol):
 
     def breach_facts(self, start: datetime, end: datetime) -> list[BreachFacts]:
         """Breaches that occurred in ``start <= occurred_at < end``, those with no case (体外审批)
-        included: their power is the breach's own, their definition the power's latest."""
+        included: their power is the breach's own, their definition the power's latest (None
+        when the breach names no power)."""
 
     def ordered_cases(self) -> list[str]:
         """The numbers of the cases that have been given a supervision order (督办), in order."""

@@ -183,23 +183,26 @@ def compute(facts: Facts, start: date, end: date, by: str,
     total = _new_row("*", "合计")
     shares: dict[str, list[float]] = defaultdict(list)
 
-    def unit_of(definition_id: int, department: str | None = None) -> str:
+    def unit_of(definition_id: int | None, department: str | None = None) -> str:
         return department or str(facts.powers.get(definition_id, {}).get("unit", "")) or "—"
 
-    def power_label(code: str, definition_id: int) -> str:
-        return str(facts.powers.get(definition_id, {}).get("name", "")) or code
+    def power_label(code: str, definition_id: int | None) -> str:
+        entry = facts.powers.get(definition_id, {}) if definition_id is not None else {}
+        return str(entry.get("name", "")) or code
 
     def person_label(login: str) -> str:
         name = facts.names.get(login)
         return f"{name}（{login}）" if name else login
 
-    def groups(*, unit: str, power: tuple[str, int], post: str | None,
+    def groups(*, unit: str, power: tuple[str | None, int | None], post: str | None,
                person: str | None) -> Iterable[Row]:
         """The group rows a fact counts in (none when the grouping has no value for it)."""
         if by == "unit":
             key, label = unit, unit
         elif by == "power":
-            key, label = power[0], power_label(*power)
+            if not power[0]:
+                return ()  # a breach that names no power (a complaint against a person)
+            key, label = power[0], power_label(power[0], power[1])
         elif by == "post":
             if not post:
                 return ()
@@ -259,8 +262,9 @@ def compute(facts: Facts, start: date, end: date, by: str,
     for b in facts.breaches:
         if not in_period(b.occurred_at):
             continue
-        where = tuple(groups(unit=unit_of(b.definition_id), power=(b.power_code, b.definition_id),
-                             post=b.post, person=b.person))
+        unit = unit_of(b.definition_id) if b.definition_id is not None else (b.unit or "—")
+        where = tuple(groups(unit=unit, power=(b.power_code, b.definition_id), post=b.post,
+                             person=b.person))
         behind = b.case_number or b.ref or "—"  # a breach with no case: its own ref
         for row in (*where, total):
             row.breaches_by_kind[b.kind].add(behind)

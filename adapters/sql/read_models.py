@@ -77,10 +77,11 @@ class SqlSupervisionReads:
                 for r in rows]
 
     def catalogue_entries(self, definition_ids: Collection[int]) -> dict[int, dict[str, Any]]:
-        if not definition_ids:
+        wanted = sorted(i for i in definition_ids if i is not None)
+        if not wanted:
             return {}
         d = t.definitions.c
-        rows = self.conn.execute(sa.select(d.id, d.power).where(d.id.in_(sorted(definition_ids))))
+        rows = self.conn.execute(sa.select(d.id, d.power).where(d.id.in_(wanted)))
         return {int(r.id): r.power for r in rows}
 
     # -- the statistics' facts (engine/stats.py counts them) ----------------------------------
@@ -121,11 +122,10 @@ class SqlSupervisionReads:
         rows = self.conn.execute(
             sa.select(b.case_number, sa.func.coalesce(c.power_code, b.power_code),
                       sa.func.coalesce(c.definition_id, p.latest_definition_id), b.kind,
-                      b.occurred_at, b.post, b.person, b.measure, b.ref)
+                      b.occurred_at, b.post, b.person, b.measure, b.ref, b.unit)
             .select_from(t.breaches.outerjoin(t.cases, c.id == b.case_id)
                          .outerjoin(t.powers, p.code == b.power_code))
-            .where(b.occurred_at >= start, b.occurred_at < end,
-                   sa.or_(c.id.is_not(None), p.code.is_not(None)))
+            .where(b.occurred_at >= start, b.occurred_at < end)
             .order_by(b.occurred_at, b.id))
         return [BreachFacts(*r) for r in rows]
 

@@ -1,6 +1,9 @@
-"""电子监察: open cases overdue and near their deadline by unit and power, cards, breaches with
-the form to decide a measure, and a power's live flowchart; every figure links to the cases
-behind it (and each case to its file, /cases/{number})."""
+"""电子监察: open cases overdue and near their deadline by unit and power, cards with the unit's
+reply and appeal and the form to decide them, breaches with the form to decide a measure (and
+to record an off-system approval), supervision orders (督办), a power's live flowchart; every
+figure links to the cases behind it (and each case to its file, /cases/{number}). And the page
+of a unit's staff: the cards against their unit and the orders addressed to it, with their
+reply forms (本单位督查事项)."""
 
 from __future__ import annotations
 
@@ -13,25 +16,48 @@ from fastapi.responses import RedirectResponse, Response
 from adapters.web.deps import acting, env_of, read_form, signed_in, text
 from adapters.web.render import render
 from adapters.web.sessions import Signed
+from engine.case_answers import CARD_STATES, card_state
 from engine.errors import Forbidden
-from engine.model import BREACH_LABELS
+from engine.model import BREACH_LABELS, CARD_DECISION_LABELS, PERSON_BASIS_LABELS
 from engine.services import supervision, web_views
+from engine.services import supervision_answers as answers
 from engine.stats import CARD_KINDS as STAT_CARD_KINDS
 from engine.stats import LABELS as STAT_LABELS
 
 router = APIRouter(include_in_schema=False)
 
 CARD_KINDS = {kind: STAT_LABELS[kind] for kind in STAT_CARD_KINDS}  # 预警 黄牌 红牌 超法定时限
-CARD_AGAINST = {"step": "环节时限", "promised": "承诺时限", "statutory": "法定时限"}
+CARD_AGAINST = {"step": "环节时限", "promised": "承诺时限", "statutory": "法定时限",
+                "acceptance": "受理时限"}  # order1, order2 …: 督办 (the templates name them)
 BREACH_KINDS = BREACH_LABELS
 MEASURES = {"none": "不予追究"}  # the others are named in Chinese already
 LABELS = {"CARD_KINDS": CARD_KINDS, "CARD_AGAINST": CARD_AGAINST, "BREACH_KINDS": BREACH_KINDS,
-          "MEASURES": MEASURES, "WHICH": web_views.WHICH}
+          "MEASURES": MEASURES, "WHICH": web_views.WHICH, "CARD_STATES": CARD_STATES,
+          "card_state": card_state, "PERSON_BASIS": PERSON_BASIS_LABELS,
+          "ORDER_STATES": answers.ORDER_STATES, "DECISION_LABELS": CARD_DECISION_LABELS}
 
 
 def _page(request: Request, signed: Signed, kind: str = "") -> dict[str, Any]:
     page = web_views.supervision_page(env_of(request), signed.actor, card_kind=kind or None)
     return {"page": page, "kind": kind, **LABELS}
+
+
+def _back(path: str, message: str, anchor: str = "") -> Response:
+    sep = "&" if "?" in path else "?"
+    return RedirectResponse(f"{path}{sep}done={quote(message)}{anchor}", status_code=303)
+
+
+def _supervision_again(request: Request, signed: Signed, failed: str,
+                       form: dict[str, Any]) -> Any:
+    """The supervision page again with the refusal beside the form that failed (nothing for
+    someone who may not see the page)."""
+    def again() -> dict[str, Any]:
+        try:
+            context = _page(request, signed)
+        except Forbidden:
+            context = {"page": None, "kind": "", **LABELS}
+        return {**context, "failed": failed, "values": form}
+    return again
 
 
 @router.get("/supervision")
@@ -62,22 +88,127 @@ def live_flowchart(request: Request, code: str, signed: Signed = Depends(signed_
 @router.post("/supervision/breaches/{breach_id}/decide")
 def decide(request: Request, breach_id: int, form: dict[str, Any] = Depends(read_form),
            signed: Signed = Depends(acting)) -> Response:
-    def again() -> dict[str, Any]:
-        """The page again, the refusal beside the breach's form (nothing for a non-supervisor)."""
-        try:
-            context = _page(request, signed)
-        except Forbidden:
-            context = {"page": None, "kind": "", **LABELS}
-        return {**context, "failed": breach_id, "values": form}
-
-    request.state.form = ("supervision.html", again)
+    request.state.form = ("supervision.html",
+                          _supervision_again(request, signed, f"breach-{breach_id}", form))
     breach = supervision.decide_breach(env_of(request), breach_id, measure=text(form, "measure"),
                                        reasons=text(form, "reasons"), actor=signed.actor)
     measure = breach.measure.value if breach.measure else ""
-    message = (f"已对违诺记录 #{breach.id}（{breach.case_number}）作出处理决定："
+    message = (f"已对违诺记录 #{breach.id}（{breach.case_number or breach.ref}）作出处理决定："
                f"{MEASURES.get(measure, measure)}")
     return RedirectResponse("/supervision?done=" + quote(message) + f"#breach-{breach.id}",
                             status_code=303)
+
+
+# -- cards: the supervisor's decision; the unit's reply and appeal ------------------------------
+
+
+@router.post("/supervision/cards/{card_id}/decide")
+def decide_card(request: Request, card_id: int, form: dict[str, Any] = Depends(read_form),
+                signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision.html",
+                          _supervision_again(request, signed, f"card-{card_id}", form))
+    view = answers.decide_card(env_of(request), card_id, decision=text(form, "decision"),
+                               reasons=text(form, "reasons"), actor=signed.actor)
+    return _back("/supervision", f"第 {card_id} 号牌（{view.case_number}）：{view.state_label}",
+                 f"#card-{card_id}")
+
+
+def _unit_again(request: Request, signed: Signed, failed: str, form: dict[str, Any]) -> Any:
+    def again() -> dict[str, Any]:
+        matters = answers.unit_matters(env_of(request), signed.actor)
+        return {"matters": matters, "failed": failed, "values": form, **LABELS}
+    return again
+
+
+@router.get("/matters")
+def unit_page(request: Request, done: str = "", signed: Signed = Depends(signed_in)) -> Response:
+    """本单位督查事项: the cards against the person's unit and the orders addressed to it."""
+    matters = answers.unit_matters(env_of(request), signed.actor)
+    return render(request, "supervision_unit.html", {"matters": matters, "notice": done or None,
+                                                     "failed": "", "values": {}, **LABELS})
+
+
+@router.post("/supervision/cards/{card_id}/reply")
+def reply_card(request: Request, card_id: int, form: dict[str, Any] = Depends(read_form),
+               signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision_unit.html",
+                          _unit_again(request, signed, f"card-{card_id}", form))
+    view = answers.reply_card(env_of(request), card_id, reason=text(form, "reason"),
+                              actor=signed.actor)
+    return _back("/matters", f"已回告第 {card_id} 号牌（{view.case_number}）",
+                 f"#card-{card_id}")
+
+
+@router.post("/supervision/cards/{card_id}/appeal")
+def appeal_card(request: Request, card_id: int, form: dict[str, Any] = Depends(read_form),
+                signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision_unit.html",
+                          _unit_again(request, signed, f"appeal-{card_id}", form))
+    view = answers.appeal_card(env_of(request), card_id, reason=text(form, "reason"),
+                               actor=signed.actor)
+    return _back("/matters", f"已对第 {card_id} 号牌（{view.case_number}）提出申诉",
+                 f"#card-{card_id}")
+
+
+# -- 督办 ---------------------------------------------------------------------------------------
+
+
+def _orders_context(request: Request, signed: Signed, values: dict[str, Any]) -> dict[str, Any]:
+    orders = answers.list_orders(env_of(request), actor=signed.actor)
+    return {"orders": orders, "values": values, "today": _today(request), **LABELS}
+
+
+def _today(request: Request) -> str:
+    env = env_of(request)
+    return env.calendar().local_date(env.now()).isoformat()
+
+
+@router.get("/supervision/orders")
+def orders_page(request: Request, case: str = "", done: str = "",
+                signed: Signed = Depends(signed_in)) -> Response:
+    """督办: every order, overdue first, and the form to issue one (the case page links here
+    with its number filled in)."""
+    return render(request, "supervision_orders.html", {
+        **_orders_context(request, signed, {"case": case}), "notice": done or None})
+
+
+@router.post("/supervision/orders")
+def issue_order(request: Request, form: dict[str, Any] = Depends(read_form),
+                signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision_orders.html",
+                          lambda: _orders_context(request, signed, form))
+    number = text(form, "case")
+    order = answers.order_case(env_of(request), number, by=text(form, "by"), do=text(form, "do"),
+                               actor=signed.actor)
+    return _back(f"/cases/{quote(order.case_number)}",
+                 f"已督办（第 {order.no} 号）：{order.unit} 须于 {order.by} 前办理并回复", "#orders")
+
+
+@router.post("/supervision/orders/{number}/{no}/reply")
+def reply_order(request: Request, number: str, no: int, form: dict[str, Any] = Depends(read_form),
+                signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision_unit.html",
+                          _unit_again(request, signed, f"order-{number}-{no}", form))
+    order = answers.reply_order(env_of(request), number, no, text=text(form, "text"),
+                                actor=signed.actor)
+    return _back("/matters", f"已回复第 {order.no} 号督办（{order.case_number}）",
+                 f"#order-{order.no}")
+
+
+# -- 体外审批 ------------------------------------------------------------------------------------
+
+
+@router.post("/supervision/off-system")
+def record_off_system(request: Request, form: dict[str, Any] = Depends(read_form),
+                      signed: Signed = Depends(acting)) -> Response:
+    request.state.form = ("supervision.html",
+                          _supervision_again(request, signed, "off-system", form))
+    breach = supervision.record_off_system(
+        env_of(request), power_code=text(form, "power"), person=text(form, "person"),
+        applicant=text(form, "applicant"), decided_on=text(form, "decided_on"),
+        facts=text(form, "facts"), actor=signed.actor)
+    return _back("/supervision", f"已记录体外审批 {breach.ref}（违诺记录 #{breach.id}），请作出处理决定",
+                 f"#breach-{breach.id}")
 
 
 # -- 统计: rates, rankings and charts for a period ------------------------------------------
@@ -108,6 +239,7 @@ def stats_page(request: Request, start: str = Query("", alias="from"),
     from markupsafe import Markup
 
     from adapters.charts import bar_chart, line_chart
+    from adapters.stats_charts import stats_page_charts
     from engine.services.stats import monthly, statistics
 
     start, end, presets = _period(request, start, end)
@@ -130,7 +262,8 @@ def stats_page(request: Request, start: str = Query("", alias="from"),
         "bars": Markup(bar_chart(bars, title=f"{title}（{BY_LABELS.get(by, by)}）")),
         "trend": Markup(line_chart([(m[2:], row.on_time_rate) for m, row in trend],
                                    title="按时办结率，按月")),
-        "query": {"from": table.start.isoformat(), "to": table.end.isoformat(), "by": by}})
+        "query": {"from": table.start.isoformat(), "to": table.end.isoformat(), "by": by},
+        **stats_page_charts(env, signed.actor, table)})  # adapters/stats_charts.py
 
 
 @router.get("/supervision/stats/cases")

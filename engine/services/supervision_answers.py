@@ -21,6 +21,7 @@ from engine.model import Card, CardDecision
 from engine.ports import UnitOfWork
 from engine.services.cases import allow, in_case, prepare
 from engine.services.context import Env
+from engine.services.identity import require
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,14 @@ def _order_state(case: Case, order: Order, at: datetime) -> str:
     return "overdue" if order.overdue(at) else "open"
 
 
-def list_orders(env: Env, *, now: datetime | None = None,
-                cases: list[Case] | None = None) -> list[OrderView]:
+def list_orders(env: Env, *, now: datetime | None = None, cases: list[Case] | None = None,
+                actor: Actor | None = None) -> list[OrderView]:
     """Every order: overdue first (the longest overdue first), then those still open by their
-    date, then the answered ones, newest first."""
+    date, then the answered ones, newest first. With ``actor``: for a supervisor only (the
+    console, ``None``, holds the database itself)."""
     at = env.now(now)
+    if actor is not None:
+        require(env, actor, Action.VIEW_SUPERVISION, target="orders", now=now)
     if cases is None:
         with env.uow() as uow:
             cases = [prepare(env, uow, uow.cases.get(n)) for n in uow.reads.ordered_cases()]

@@ -20,7 +20,12 @@ from adapters.demo import seed
 from engine.services import cases, identity
 from engine.services.catalogue_admin import list_powers
 from engine.services.stats import statistics
-from engine.services.supervision import case_record, decide_breach, list_breaches
+from engine.services.supervision import (
+    case_record,
+    decide_breach,
+    list_breaches,
+    record_off_system,
+)
 from engine.services.sweep import sweep
 from engine.services.views import list_cases
 from tests.conftest import ROOT, CliResult, MovableClock, make_env
@@ -80,6 +85,12 @@ def _county(url: str) -> Any:
     decide_breach(env, breach.id, measure="通报批评", reasons="超时未办", actor=supervisor,
                   now=dt.datetime(2026, 3, 30, 8, 30, tzinfo=dt.UTC))
     _ratings_and_complaints(env, dt.datetime(2026, 3, 30, 8, 40, tzinfo=dt.UTC))
+    # a yellow card replied to and withdrawn (no longer counted), and an off-system approval
+    # (a breach with no case, counted for its power)
+    _withdraw_a_card(env, supervisor)
+    record_off_system(env, power_code=ADVERT, person="cgj01", applicant="某广告公司",
+                      decided_on="2026-03-10", facts="未经系统审批设置户外广告", actor=supervisor,
+                      now=dt.datetime(2026, 3, 12, 2, 0, tzinfo=dt.UTC))
     records = [case_record(env, c.number) for c in list_cases(env, limit=10_000)]
     yield env, records
     env.engine.dispose()
@@ -117,6 +128,24 @@ def _ratings_and_complaints(env: Any, at: dt.datetime) -> None:
                                 actor=supervisor, now=at)
 
 
+def _withdraw_a_card(env: Any, supervisor: Any) -> None:
+    """Some unit's staff reply to a yellow card and the supervisor withdraws it."""
+    from engine.identity import Action, Role, decide
+    from engine.services.supervision_answers import decide_card, list_card_views, reply_card
+
+    staff = [identity.resolve(env, u["login"]) for u in json.loads(STAFF.read_text("utf-8"))]
+    when = dt.datetime(2026, 3, 30, 8, 50, tzinfo=dt.UTC)
+    for view in list_card_views(env, kind="yellow"):
+        unit_staff = next((a for a in staff if not a.has(Role.SUPERVISOR) and decide(
+            a, Action.REPLY_CARD, unit=view.unit, post=view.card.post).allowed), None)
+        if unit_staff is not None:
+            reply_card(env, view.card.id or 0, reason="外出培训", actor=unit_staff, now=when)
+            decide_card(env, view.card.id or 0, decision="withdraw", reasons="上级统一安排",
+                        actor=supervisor, now=when)
+            return
+    raise AssertionError("no yellow card with someone of its unit to reply")
+
+
 def _work_until(env: Any, number: str, name: str | None, at: dt.datetime) -> None:
     """Complete the case's steps, each by a holder of its post, until the step ``name``."""
     import random
@@ -143,6 +172,14 @@ def day(iso: str | None) -> dt.date | None:
     return dt.datetime.fromisoformat(iso).date() if iso else None
 
 
+def due_end(due: str) -> dt.datetime:
+    """A step due on a day is due by the end of that day (midnight, Beijing time): one done at
+    that very instant (缺席默认 fires then) is not late."""
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    return dt.datetime.combine(dt.date.fromisoformat(due) + dt.timedelta(days=1), dt.time(0),
+                               tzinfo=beijing)
+
+
 def workdays(after: dt.date, through: dt.date) -> int:
     """Working days d with after < d <= through (the State Council's schedule)."""
     n, d = 0, after + dt.timedelta(days=1)
@@ -154,7 +191,7 @@ def workdays(after: dt.date, through: dt.date) -> int:
 
 def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], start: str,
              end: str, by: str, feedback: dict[str, Any] | None = None,
-             ) -> dict[str, dict[str, Any]]:
+             caseless: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     inside = lambda d: d is not None and first <= d <= last  # noqa: E731
     rows: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
@@ -191,10 +228,10 @@ def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], s
             key = {"unit": unit, "power": r["power"], "post": f"{unit}·{s['post']}"
                    if s["post"] else None, "person": s["person"]}[by]
             add(key, "steps_done", r["number"])
-            if s["due"] and day(s["end"]) > dt.date.fromisoformat(s["due"]):
+            if s["due"] and dt.datetime.fromisoformat(s["end"]) > due_end(s["due"]):
                 add(key, "steps_late", r["number"])
         for c in r["cards"]:
-            if inside(day(c["issued_at"])):
+            if inside(day(c["issued_at"])) and c["decision"] != "withdrawn":
                 key = {"unit": power["unit"], "power": r["power"],
                        "post": f"{power['unit']}·{c['post']}" if c["post"] else None,
                        "person": c["person"]}[by]
@@ -206,6 +243,13 @@ def expected(records: list[dict[str, Any]], powers: dict[str, dict[str, Any]], s
                        "person": b["person"]}[by]
                 add(key, "breach:" + b["kind"], r["number"])
                 add(key, "measure:" + (b["measure"] or "pending"), r["number"])
+    for b in caseless or ():  # no case file (体外审批 …): the breach names its power and unit
+        if inside(day(b["occurred_at"])):
+            unit = powers[b["power"]]["unit"] if b["power"] else b["unit"]
+            key = {"unit": unit, "power": b["power"],
+                   "post": f"{unit}·{b['post']}" if b["post"] else None, "person": b["person"]}[by]
+            add(key, "breach:" + b["kind"], b["ref"])
+            add(key, "measure:" + (b["measure"] or "pending"), b["ref"])
     # 好差评 and 投诉 as `rating list --json` and `complaint list --json` print them
     power_of = {r["number"]: r["power"] for r in records}
     for g in (feedback or {}).get("ratings", []):
@@ -229,6 +273,15 @@ def feedback_lists(env: Any) -> dict[str, Any]:
     return {"ratings": json.loads(ratings.out)["ratings"], "complaints": json.loads(listed.out)}
 
 
+def caseless_breaches(env: Any) -> list[dict[str, Any]]:
+    """The breaches with no case (体外审批, a complaint against a person) as `breach list --json`
+    prints them."""
+    url = str(env.engine.url.render_as_string(hide_password=False))
+    listed = cli("--db", url, "--now", NOW, "breach", "list", "--json")
+    assert listed.code == 0, listed.err
+    return [b for b in json.loads(listed.out) if b["case"] is None]
+
+
 def actual(table: Any) -> dict[str, dict[str, Any]]:
     """The service's answer in the oracle's shape: figure → (count, cases)."""
     out: dict[str, dict[str, Any]] = {}
@@ -246,7 +299,7 @@ def test_every_figure_and_its_cases_match_the_case_files(county: Any, by: str,
                                                          period: tuple[str, str]) -> None:
     env, records = county
     powers = {p["code"]: p for p in list_powers(env)}
-    want = expected(records, powers, *period, by, feedback_lists(env))
+    want = expected(records, powers, *period, by, feedback_lists(env), caseless_breaches(env))
     got = actual(statistics(env, identity.resolve(env, "jiancha"), *period, by))
     assert set(got) == set(want)
     for key, figures in want.items():
@@ -267,7 +320,9 @@ def test_the_data_set_has_something_behind_every_figure(county: Any) -> None:
     """The comparison above means something only if each figure is non-zero somewhere."""
     env, records = county
     powers = {p["code"]: p for p in list_powers(env)}
-    total = expected(records, powers, *PERIODS[0], "unit", feedback_lists(env))["*"]
+    total = expected(records, powers, *PERIODS[0], "unit", feedback_lists(env),
+                     caseless_breaches(env))["*"]
+    assert total["breach:off_system"] == ["offsystem:2026-0001"]
     for figure in ("received", "accepted", "decided", "on_time", "early", "overdue", "deemed",
                    "steps_done", "steps_late", "warning", "yellow", "red", "share",
                    "bad_ratings", "complaints_upheld"):

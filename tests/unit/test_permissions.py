@@ -578,3 +578,76 @@ def test_a_complaint_is_recorded_by_the_window_or_a_supervisor_and_decided_by_an
         breach.id, "jiancha_hecha", f"complaint:{by_clerk}")
     assert complaints.decide_complaint(env, by_supervisor, upheld=False, findings="查无实据",
                                        actor=SUPERVISOR).status == "not_upheld"
+
+
+# -- supervision matters: cards answered, 督办, 体外审批 ------------------------------------------
+
+def _carded(env: Env, clock: FakeClock) -> tuple[str, int]:
+    """A food case whose 现场核查 ran past its 4 days: a yellow card against 现场核查岗."""
+    number = accepted(env)
+    clock.set("2026-03-07T09:00")
+    sweep(env)
+    [card] = [c for c in cases.find_case(env, number).cards if c.kind == CardKind.YELLOW]
+    return number, card.id or 0
+
+
+@covers(Action.REPLY_CARD, Action.APPEAL_CARD)
+def test_the_carded_unit_replies_and_its_head_or_the_post_leader_appeals(
+        env: Env, clock: FakeClock) -> None:
+    from engine.services import supervision_answers as answers
+
+    number, card = _carded(env, clock)
+    refused(env, ELSEWHERE, lambda: answers.reply_card(env, card, reason="忙", actor=ELSEWHERE),
+            "回告", "被亮牌单位的人员")
+    assert history(env, number)[-1] != "card_replied"
+    assert answers.reply_card(env, card, reason="外出培训", actor=INSPECTOR).state == "replied"
+    refused(env, INSPECTOR, lambda: answers.appeal_card(env, card, reason="x", actor=INSPECTOR),
+            "申诉", "负责人")
+    assert answers.appeal_card(env, card, reason="公务安排", actor=HEAD).state == "appealed"
+    assert decide(LEADER, Action.APPEAL_CARD, unit=SCJG, post="现场核查岗").allowed
+
+
+@covers(Action.DECIDE_CARD)
+def test_only_a_supervisor_decides_a_card_and_never_one_on_his_own_post(
+        env: Env, clock: FakeClock) -> None:
+    from engine.services import supervision_answers as answers
+
+    _, card = _carded(env, clock)
+    answers.reply_card(env, card, reason="外出培训", actor=INSPECTOR)
+    checker = actor("jiancha_hecha", Role.SUPERVISOR, Role.HANDLER, posts=("现场核查岗",))
+    refused(env, HEAD, lambda: answers.decide_card(env, card, decision="withdraw", reasons="x",
+                                                   actor=HEAD), "监察人员")
+    refused(env, checker, lambda: answers.decide_card(env, card, decision="withdraw",
+                                                      reasons="x", actor=checker), "本人")
+    assert answers.decide_card(env, card, decision="withdraw", reasons="属实",
+                               actor=SUPERVISOR).state == "withdrawn"
+
+
+@covers(Action.ORDER_CASE, Action.REPLY_ORDER)
+def test_a_supervisor_orders_and_the_unit_addressed_replies(env: Env) -> None:
+    from engine.services import supervision_answers as answers
+
+    number = accepted(env)
+    refused(env, INSPECTOR, lambda: answers.order_case(env, number, by="2026-03-10", do="核查",
+                                                       actor=INSPECTOR), "督办", "监察人员")
+    assert "case_ordered" not in history(env, number)
+    order = answers.order_case(env, number, by="2026-03-10", do="核查", actor=SUPERVISOR)
+    refused(env, ELSEWHERE, lambda: answers.reply_order(env, number, order.no, text="已办",
+                                                        actor=ELSEWHERE), "督办回复")
+    assert answers.reply_order(env, number, order.no, text="已办", actor=INSPECTOR).answered
+
+
+@covers(Action.RECORD_OFF_SYSTEM)
+def test_only_a_supervisor_records_an_off_system_approval(env: Env) -> None:
+    from engine.services.supervision import list_breaches, record_off_system
+
+    identity.add_user(env, by=None, login="admin", name="管理员", unit="县政务服务中心",
+                      roles=["admin"])
+    identity.add_user(env, by=ADMIN, login="hecha", name="王核查", unit=SCJG, roles=["handler"],
+                      posts=["现场核查岗"])
+    record = lambda who: record_off_system(  # noqa: E731
+        env, power_code=FOOD, person="hecha", applicant="某超市", decided_on="2026-03-01",
+        facts="未经系统发证", actor=who)
+    refused(env, HEAD, lambda: record(HEAD), "记录体外审批", "监察人员")
+    assert list_breaches(env) == []
+    assert record(SUPERVISOR).person == "hecha"
