@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engine.diagram import FLOW_NODE_TAGS, Diagram, StepStats, extract
+from engine.diagram import FLOW_NODE_TAGS, NAME_LIMIT, Diagram, StepStats, clip, extract
 from engine.xmlsafe import BPMN_NS, parse_bpmn_bytes
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -484,3 +484,17 @@ def test_the_engine_diagram_module_imports_no_graphviz() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_long_name_is_cut_in_the_label_and_kept_whole_as_the_name() -> None:
+    long = "现场核查" * 40
+    d = extract(tree(POWER.replace('name="审查"', f'name="{long}"', 1)))
+    step = next(n for n in d.nodes if n.name == long)
+    assert step.label.split("\n")[0] == clip(long) and len(clip(long)) == NAME_LIMIT
+    assert clip(long).endswith("…") and clip("短名称") == "短名称"
+
+
+def test_an_annotation_sits_in_the_lane_of_what_it_annotates(sink: Diagram) -> None:
+    target = node(sink, "t_plain")
+    assert node(sink, "ta1").cluster == target.cluster
+    assert node(sink, "ta_collab").cluster is None  # on a pool: where the file put it
