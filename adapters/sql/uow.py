@@ -10,6 +10,7 @@ instead of failing at commit time.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,4 +140,10 @@ class SqlUnitOfWork:
         the work can be retried later; it says nothing about the case being worked on."""
         if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
             return True
-        return isinstance(err, (sa.exc.OperationalError, sa.exc.InterfaceError))
+        if isinstance(err, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+            return True
+        # PostgreSQL's writes go with the COMMIT through the driver itself (pg_path), whose
+        # errors SQLAlchemy does not wrap: a connection lost there is the same outage
+        psycopg = sys.modules.get("psycopg")
+        return psycopg is not None and isinstance(err, (psycopg.OperationalError,
+                                                        psycopg.InterfaceError))

@@ -102,6 +102,11 @@ def create_app(env: Env) -> FastAPI:
 
     # the database away (restarting, unreachable, locked): 503, recovered by itself (errors.py)
     app.add_exception_handler(sa_exc.DBAPIError, errors.database_unavailable)
+    engine = getattr(env, "engine", None)
+    if engine is not None and engine.dialect.name == "postgresql":
+        import psycopg  # the driver's own errors: the writes go with the COMMIT (adapters/sql/pg_path.py)
+
+        app.add_exception_handler(psycopg.Error, errors.database_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

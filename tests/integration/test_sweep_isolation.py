@@ -184,3 +184,32 @@ def test_cases_whose_definition_is_missing_are_set_aside_and_the_other_powers_fi
     assert all(_cards(worker, n) > 0 for n in food)
     assert _failed_case_ids(worker) == {_case_id(worker, n) for n in adverts}
     assert report.errors and all("cannot be loaded" in e for e in report.errors)
+
+
+def test_a_connection_lost_while_postgresql_commits_sets_nothing_aside(
+        pg_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a case's writes go with the COMMIT through the driver itself, whose errors
+    come unwrapped: a connection lost there is still the database away, not the case broken."""
+    import psycopg
+
+    from adapters.sql import pg_path
+    from engine.services.catalogue_admin import deploy
+    from tests.conftest import PROCESSES, make_env
+
+    env = make_env(pg_url, clock)
+    deploy(env, [str(PROCESSES / "food_business_licence.bpmn")], actor=A("designer"))
+    number = _accepted(env, "甲")
+    real = pg_path.run_plans
+
+    def lost(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise psycopg.OperationalError("consuming input failed: server closed the connection "
+                                       "unexpectedly")
+
+    monkeypatch.setattr(pg_path, "run_plans", lost)
+    with pytest.raises(psycopg.OperationalError):
+        sweep(env, clock.at.replace(month=4))
+    with env.uow() as uow:
+        assert uow.timers.failed() == []  # not the case's fault: nothing set aside
+    monkeypatch.setattr(pg_path, "run_plans", real)
+    assert sweep(env, clock.at.replace(month=4)).errors == []
+    assert _cards(env, number) > 0

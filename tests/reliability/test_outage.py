@@ -186,3 +186,33 @@ def test_the_worker_pause_doubles_from_the_interval_to_a_cap_and_resets_when_bac
     assert backoff.ready()
     assert backoff.recovered() == (5, 25.0)
     assert backoff.failed() == 2.0  # a new outage starts from the interval again
+
+
+def test_a_connection_lost_while_postgresql_commits_is_a_503_and_nothing_is_written(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writes go with the COMMIT through the driver itself (adapters/sql/pg_path.py), whose
+    errors come unwrapped: a connection lost there is a 503 too, never a 500."""
+    import psycopg
+    from fastapi.testclient import TestClient
+
+    from adapters.bootstrap import FixedClock, build_env
+    from adapters.config import Settings
+    from adapters.sql import pg_path
+    from adapters.web.app import create_app
+    from engine.services.context import Rules
+
+    keys, _ = install(pg_url, tmp_path)
+    env = build_env(Settings(database_url=pg_url, rules=Rules(), mode="test"), FixedClock(T0))
+    api = TestClient(create_app(env), headers={"Authorization": keys["chuangkou"]})
+    number = api.post("/api/cases", json={**APPLICATION, "request_key": "p1"}).json()["number"]
+    real = pg_path.run_plans
+
+    def lost(*_args: Any, **_kwargs: Any) -> None:
+        raise psycopg.OperationalError("consuming input failed: server closed the connection")
+
+    monkeypatch.setattr(pg_path, "run_plans", lost)
+    _unavailable(api.post(f"/api/cases/{number}/accept", json={}))
+    monkeypatch.setattr(pg_path, "run_plans", real)
+    assert api.get(f"/api/cases/{number}").json()["state"] == "received"
+    assert api.post(f"/api/cases/{number}/accept", json={}).json()["state"] == "accepted"
+    env.engine.dispose()  # type: ignore[attr-defined]
