@@ -74,3 +74,75 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
                      f'stroke-width="2"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def stacked_bar_chart(items: Sequence[tuple[str, Sequence[int]]], *,
+                      series: Sequence[tuple[str, str]], title: str, width: int = 640) -> str:
+    """Horizontal bars of counts, each split into ``series`` (label, colour) in order, scaled to
+    the largest total (e.g. cards by unit: 预警, 黄牌, 红牌, 超法定时限)."""
+    label_w, bar_h, gap = 210, 18, 8
+    height = 56 + max(1, len(items)) * (bar_h + gap) + 10
+    plot = width - label_w - 60
+    most = max((sum(counts) for _, counts in items), default=0) or 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+             f'viewBox="0 0 {width} {height}" width="100%" font-family="{FONT}">',
+             f"<title>{escape(title)}</title>", _text(0, 16, title, size=14)]
+    x = 0.0
+    for label, colour in series:  # the legend
+        parts.append(f'<rect x="{x:.1f}" y="26" width="12" height="12" fill="{colour}"/>')
+        parts.append(_text(x + 16, 36, label, size=11))
+        x += 28 + 13 * len(label)
+    for i, (label, counts) in enumerate(items):
+        y = 52 + i * (bar_h + gap)
+        short = label if len(label) <= 16 else label[:15] + "…"
+        parts.append(_text(label_w - 8, y + 13, short, anchor="end"))
+        left = float(label_w)
+        for (name, colour), n in zip(series, counts, strict=True):
+            if not n:
+                continue
+            w = n / most * plot
+            parts.append(f'<rect x="{left:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                         f'fill="{colour}"><title>{escape(label)}: {escape(name)} {n}</title></rect>')
+            left += w
+        parts.append(_text(left + 6, y + 13, str(sum(counts))))
+    if not items:
+        parts.append(_text(label_w, 65, "（无 none）", fill="#555"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def paired_bar_chart(items: Sequence[tuple[str, float, float]], *, title: str,
+                     names: tuple[str, str] = ("承诺时限", "平均用时"), unit: str = "个工作日",
+                     width: int = 640) -> str:
+    """Two bars per row on one scale: a limit (grey) and what was used (green when at most
+    70 % of it, amber up to 100 %, red beyond) — e.g. working days promised and used per power."""
+    label_w, bar_h, gap = 210, 11, 10
+    height = 56 + max(1, len(items)) * (2 * bar_h + gap) + 10
+    plot = width - label_w - 80
+    most = max((max(limit, used) for _, limit, used in items), default=0) or 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+             f'viewBox="0 0 {width} {height}" width="100%" font-family="{FONT}">',
+             f"<title>{escape(title)}</title>", _text(0, 16, title, size=14),
+             '<rect x="0" y="26" width="12" height="12" fill="#b0b8c1"/>',
+             _text(16, 36, names[0], size=11),
+             '<rect x="110" y="26" width="12" height="12" fill="#2e7d32"/>',
+             _text(126, 36, f"{names[1]}（{unit}）", size=11)]
+    for i, (label, limit, used) in enumerate(items):
+        y = 52 + i * (2 * bar_h + gap)
+        short = label if len(label) <= 16 else label[:15] + "…"
+        parts.append(_text(label_w - 8, y + bar_h + 4, short, anchor="end"))
+        share = used / limit if limit else 0.0
+        colour = "#2e7d32" if share <= 0.7 else "#f9a825" if share <= 1 else "#c62828"
+        for row, (value, fill, name) in enumerate(((limit, "#b0b8c1", names[0]),
+                                                   (used, colour, names[1]))):
+            top = y + row * bar_h
+            w = max(0.0, value) / most * plot
+            parts.append(f'<rect x="{label_w}" y="{top}" width="{w:.1f}" height="{bar_h - 1}" '
+                         f'fill="{fill}"><title>{escape(label)}: {escape(name)} {value:g} '
+                         f'{escape(unit)}</title></rect>')
+            parts.append(_text(label_w + w + 5, top + bar_h - 2, f"{value:g}", size=10,
+                               fill="#333"))
+    if not items:
+        parts.append(_text(label_w, 65, "（无 none）", fill="#555"))
+    parts.append("</svg>")
+    return "".join(parts)

@@ -92,7 +92,21 @@ def write_pdf(report: SignedReport, out: str | Path, *, signer: str, local_time:
         chart.add(String(label_w + bar_w + 2 * mm, y + 1.2 * mm,
                          f"{percent(rate)}（{r.n('on_time')}/{r.n('decided')}）", fontName=font,
                          fontSize=8))
-    story += [chart, Paragraph("三、违诺记录：按类型和处理", h2)]
+    story += [chart, Paragraph("三、黄红牌和预警（按单位）", h2),
+              _cards_drawing(table, font)]
+    entries = report.figures.get("time_by_power")
+    if entries is not None:  # archived per power (engine/services/time_used.py)
+        story += [Paragraph("四、平均用时与承诺时限（按事项，工作日）", h2),
+                  _days_drawing(entries, font)]
+    else:
+        story.append(Paragraph("四、用时占承诺时限（按单位）", h2))
+  # the archive holds units only: each unit's average share of its promised time
+        story += [_days_drawing([{"name": r.label, "promised_limit": 100,
+                                  "days_used": round(r.share_used * 100, 1)}
+                                 for r in table.rows if r.share_used is not None], font,
+                                names=("承诺时限（100%）", "平均用时（%）")),
+                  Paragraph("按单位：已办结承诺件平均用去承诺时限的百分比（扣除停止计时）。", small)]
+    story += [Paragraph("五、违诺记录：按类型和处理", h2)]
     kinds = "；".join(f"{BREACH_LABELS.get(k, k)} {f.count} 起" for k, f in
                      t.breaches_by_kind.items()) or "无"
     measures = "；".join(f"{MEASURE_LABELS.get(k, k)} {f.count} 起" for k, f in
@@ -112,6 +126,84 @@ def write_pdf(report: SignedReport, out: str | Path, *, signer: str, local_time:
                             title=title_of(report), author="阳光审批")
     doc.build(story)
     return path
+
+
+def _cards_drawing(table: Any, font: str) -> Any:
+    """Cards by unit as stacked bars (the web's chart, adapters/stats_charts.py, in ReportLab)."""
+    from reportlab.graphics.shapes import Drawing, Rect, String
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+
+    from adapters.stats_charts import CARD_COLOURS, card_items
+    from engine.stats import CARD_KINDS
+
+    items = card_items(table)
+    label_w, bar_w, bar_h = 60 * mm, 150 * mm, 5 * mm
+    most = max((sum(c) for _, c in items), default=0) or 1
+    drawing = Drawing(label_w + bar_w + 30 * mm, (max(1, len(items)) + 1) * (bar_h + 2 * mm))
+    top = len(items) * (bar_h + 2 * mm)
+    x = label_w
+    for kind in CARD_KINDS:  # the legend, above the bars
+        drawing.add(Rect(x, top + 1 * mm, 3 * mm, 3 * mm, strokeColor=None,
+                         fillColor=colors.HexColor(CARD_COLOURS[kind])))
+        drawing.add(String(x + 4 * mm, top + 1.4 * mm, LABELS[kind], fontName=font, fontSize=8))
+        x += 28 * mm
+    if not items:
+        drawing.add(String(label_w, 1.2 * mm, "本期没有预警和黄红牌", fontName=font, fontSize=8))
+    for i, (label, counts) in enumerate(reversed(items)):
+        y = i * (bar_h + 2 * mm)
+        drawing.add(String(label_w - 2 * mm, y + 1.2 * mm, label[:20], fontName=font,
+                           fontSize=8, textAnchor="end"))
+        left = label_w
+        for kind, n in zip(CARD_KINDS, counts, strict=True):
+            w = bar_w * n / most
+            if n:
+                drawing.add(Rect(left, y, w, bar_h, strokeColor=None,
+                                 fillColor=colors.HexColor(CARD_COLOURS[kind])))
+            left += w
+        drawing.add(String(left + 2 * mm, y + 1.2 * mm, "，".join(
+            f"{LABELS[k]} {n}" for k, n in zip(CARD_KINDS, counts, strict=True) if n),
+            fontName=font, fontSize=8))
+    return drawing
+
+
+def _days_drawing(entries: Any, font: str,
+                  names: tuple[str, str] = ("承诺时限", "平均用时")) -> Any:
+    """Working days used against promised per power, paired bars (as on the web)."""
+    from reportlab.graphics.shapes import Drawing, Rect, String
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+
+    from adapters.stats_charts import day_items
+
+    items = day_items(entries)
+    label_w, bar_w, bar_h = 60 * mm, 150 * mm, 3.2 * mm
+    row = 2 * bar_h + 2.5 * mm
+    most = max((max(limit, used) for _, limit, used in items), default=0) or 1
+    drawing = Drawing(label_w + bar_w + 30 * mm, (max(1, len(items)) + 1) * row)
+    top = len(items) * row
+    for i, (name, fill) in enumerate(((names[0], "#b0b8c1"), (names[1], "#2e7d32"))):
+        drawing.add(Rect(label_w + i * 35 * mm, top + 1 * mm, 3 * mm, 3 * mm, strokeColor=None,
+                         fillColor=colors.HexColor(fill)))
+        drawing.add(String(label_w + i * 35 * mm + 4 * mm, top + 1.4 * mm, name, fontName=font,
+                           fontSize=8))
+    if not items:
+        drawing.add(String(label_w, 1.2 * mm, "本期没有办结的承诺件", fontName=font,
+                           fontSize=8))
+    for i, (label, limit, used) in enumerate(reversed(items)):
+        y = i * row
+        share = used / limit if limit else 0.0
+        colour = "#2e7d32" if share <= 0.7 else "#f9a825" if share <= 1 else "#c62828"
+        drawing.add(String(label_w - 2 * mm, y + bar_h - 1 * mm, label[:20], fontName=font,
+                           fontSize=8, textAnchor="end"))
+        for j, (value, fill) in enumerate(((limit, "#b0b8c1"), (used, colour))):
+            bottom = y + (1 - j) * bar_h
+            w = bar_w * max(0.0, value) / most
+            drawing.add(Rect(label_w, bottom, w, bar_h - 0.4 * mm, strokeColor=None,
+                             fillColor=colors.HexColor(fill)))
+            drawing.add(String(label_w + w + 1.5 * mm, bottom + 0.6 * mm, f"{value:g}",
+                               fontName=font, fontSize=7))
+    return drawing
 
 
 def write_xlsx(report: SignedReport, out: str | Path, *, signer: str, local_time: str) -> Path:

@@ -117,3 +117,38 @@ def test_staff_other_than_supervisors_are_refused_the_reports(site: Site, client
     answer = client.post("/supervision/reports", data={"from": "2026-03-01", "to": "2026-03-31",
                                                        "csrf_token": token}, headers=ORIGIN)
     assert answer.status_code == 403 and re.search("签发监察报告", answer.text)
+
+
+# -- the two further charts ------------------------------------------------------------------------
+
+def test_the_statistics_page_draws_cards_by_unit_and_days_used_per_power(
+        site: Site, client: Any) -> None:
+    from engine.services.sweep import sweep
+
+    clerk = identity.resolve(site.env, "chuangkou")
+    number = cases.start_case(site.env, FOOD, person("张小三"), actor=clerk).number
+    cases.accept(site.env, number, actor=clerk)
+    site.clock.at += dt.timedelta(days=40)
+    sweep(site.env)  # past the step and case limits: a warning, yellow and red cards
+    login(client, "jiancha")
+    page = client.get("/supervision/stats?from=2026-03-01&to=2026-04-30&by=power")
+    assert page.status_code == 200, page.text
+    cards = page.text.split('id="chart-cards"', 1)[1].split("</svg>", 1)[0]
+    assert "黄红牌和预警，按单位" in cards and "县市场监督管理局" in cards
+    assert re.search(r"<title>县市场监督管理局: 红牌 \d+</title>", cards)
+    days = page.text.split('id="chart-days"', 1)[1].split("</svg>", 1)[0]
+    assert "平均用时与承诺时限" in days and "（无 none）" in days  # nothing decided yet
+
+
+def test_every_label_in_the_charts_is_escaped() -> None:
+    from adapters.charts import paired_bar_chart, stacked_bar_chart
+
+    hostile = '<script>alert("x")</script>&'
+    svg = stacked_bar_chart([(hostile, [1, 2])], series=[(hostile, "#000"), ("黄牌", "#ff0")],
+                            title=hostile)
+    svg += paired_bar_chart([(hostile, 10, 7.5)], title=hostile, names=(hostile, hostile))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&amp;" in svg
+    import xml.dom.minidom
+
+    for part in svg.split("</svg>")[:-1]:
+        xml.dom.minidom.parseString(part + "</svg>")  # well-formed, whatever the labels
