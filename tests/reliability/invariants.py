@@ -11,7 +11,8 @@ stopped) and returns what is wrong, one line per problem, with the figures it co
   that person; every case a client saw started exists, every acceptance is recorded;
 - no deadline fired twice: one ``card_issued`` event per card (case, kind, against, step) and
   one card row per event, the same for breaches, at most one deemed approval per case and the
-  case's ``deemed`` flag exactly when it has one, no ``timer_failed`` event;
+  case's ``deemed`` flag exactly when it has one, no due row pending twice, no ``timer_failed``
+  event (a fired row is deleted, its history is these events);
 - no notice queued twice or without its cause: one outbox row per dedupe key, each naming an
   event of its case that notifies.
 """
@@ -71,6 +72,9 @@ def check(env: Any, ledger: Ledger) -> tuple[list[str], Counts]:
             t.cases.c.id, t.cases.c.number, t.cases.c.deemed, t.cases.c.accepted_at))}
         outbox = conn.execute(sa.select(t.outbox.c.case_id, t.outbox.c.dedupe,
                                         t.outbox.c.status)).all()
+        timers = conn.execute(sa.select(t.timers.c.case_id, t.timers.c.kind, t.timers.c.task_id,
+                                        t.timers.c.due_at).where(
+            t.timers.c.status == "pending")).all()
     counts.cases, counts.events = len(numbers), len(events)
 
     for number in numbers:
@@ -138,6 +142,8 @@ def check(env: Any, ledger: Ledger) -> tuple[list[str], Counts]:
     problems += [f"{r.number}: deemed flag {r.deemed} but {deemed.get(cid, 0)} deemed_approved "
                  f"event(s)" for cid, r in cases.items() if bool(r.deemed) != (cid in deemed)]
     counts.deemed = len(deemed)
+    problems += [f"due row {key} is pending {n} times" for key, n in Counter(
+        tuple(r) for r in timers).items() if n > 1]
     problems += [f"case #{c}: a deadline failed and was set aside: {p.get('error')}"
                  for c, _, p in by_kind.get("timer_failed", [])]
 
