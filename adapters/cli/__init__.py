@@ -19,6 +19,7 @@ from adapters.cli import (  # noqa: F401
     dbcopy,
     exchange,
     feedback,
+    layout,
     notices,
     overview,
     publishing,
