@@ -67,7 +67,7 @@ def write_pdf(report: SignedReport, out: str | Path, *, signer: str, local_time:
     rows = table_rows(table)
     body = [[Paragraph(escape(str(c)), cell) for c in rows[0]]]
     body += [[Paragraph(escape(str(c)), cell) for c in r] for r in rows[1:]]
-    widths = ([10 * mm, 40 * mm] + [12 * mm] * 7 + [15 * mm] * 3 + [12 * mm] * 7)[:len(HEADER)]
+    widths = ([10 * mm, 36 * mm] + [11 * mm] * 7 + [14 * mm] * 3 + [11 * mm] * 9)[:len(HEADER)]
     grid = Table(body, colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),

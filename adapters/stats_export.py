@@ -13,7 +13,7 @@ from engine.stats import Row, Table
 
 HEADER = ("名次", "单位/事项/岗位/人员", "收件", "受理", "办结", "按时办结", "提前办结", "超期办结",
           "超时默许", "按时办结率", "提前办结率", "用时占承诺时限", "办理环节", "环节超时", "预警", "黄牌",
-          "红牌", "违诺", "违诺处理（已决定）")
+          "红牌", "违诺", "违诺处理（已决定）", "差评", "投诉属实")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,7 +36,8 @@ def row_cells(row: Row, *, case_figures: bool = True) -> list[Any]:
              if case_figures else [""] * 10)
     return [safe_cell(v) for v in (
         row.rank or "", row.label, *cases, row.n("steps_done"), row.n("steps_late"),
-        row.n("warning"), row.n("yellow"), row.n("red"), row.breaches, decided_measures)]
+        row.n("warning"), row.n("yellow"), row.n("red"), row.breaches, decided_measures,
+        row.n("bad_ratings"), row.n("complaints_upheld"))]
 
 
 def table_rows(table: Table) -> list[list[Any]]:

@@ -31,7 +31,7 @@ def stats(ctx: Ctx, start: str, end: str, by: str, figure: str | None, as_json: 
     ranked."""
     from engine.errors import InvalidAction
     from engine.services.stats import statistics
-    from engine.stats import CARD_KINDS, CASE_FIGURES, STEP_FIGURES
+    from engine.stats import CARD_KINDS, CASE_FIGURES, FEEDBACK_FIGURES, STEP_FIGURES
 
     t = statistics(ctx.env, ctx.actor(actor), start, end, by, now=ctx.now)
     if as_json:
@@ -40,9 +40,10 @@ def stats(ctx: Ctx, start: str, end: str, by: str, figure: str | None, as_json: 
         echo_json(to_dict(t))
         return
     if figure is not None:
-        if figure not in (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS):
+        known = (*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS, *FEEDBACK_FIGURES)
+        if figure not in known:
             raise InvalidAction(f"--cases：没有“{figure}”这一项 (no such figure); 可选 one of: "
-                                f"{', '.join((*CASE_FIGURES, *STEP_FIGURES, *CARD_KINDS))}",
+                                f"{', '.join(known)}",
                                 field="cases")
         for r in (*t.rows, t.total):
             f = r.figures[figure]
@@ -56,10 +57,11 @@ def stats(ctx: Ctx, start: str, end: str, by: str, figure: str | None, as_json: 
              r.n("overdue"), r.n("deemed"), percent(r.on_time_rate), percent(r.early_rate),
              percent(r.share_used)) if cases_level or r.key == "*" else ("",) * 10)
         return (r.rank or "", r.label, *case_cells, r.n("steps_done"), r.n("steps_late"),
-                r.n("warning"), r.n("yellow"), r.n("red"), r.breaches)
+                r.n("warning"), r.n("yellow"), r.n("red"), r.breaches, r.n("bad_ratings"),
+                r.n("complaints_upheld"))
     table([line(r) for r in (*t.rows, t.total)],
           ["名次", {"unit": "单位", "power": "事项", "post": "岗位", "person": "人员"}[by],
            "收件", "受理", "办结", "按时", "提前", "超期", "默许", "按时办结率", "提前办结率",
-           "用时占承诺", "环节", "环节超时", "预警", "黄牌", "红牌", "违诺"])
+           "用时占承诺", "环节", "环节超时", "预警", "黄牌", "红牌", "违诺", "差评", "投诉属实"])
     click.echo(f"统计期间 {t.start} 至 {t.end}（含），按本地日期；每项数字背后的办件：--cases FIGURE "
                f"或 --json")

@@ -242,6 +242,11 @@ def test_the_statistics_page_counts_rates_and_opens_the_cases_behind_each_figure
     csv = client.get(f"/supervision/stats.csv?{query}")
     assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
     assert SCJG in csv.content.decode("utf-8-sig") and "100.0%" in csv.content.decode("utf-8")
+    # the columns county reports use end with the ratings and the complaints upheld
+    header = csv.content.decode("utf-8-sig").splitlines()[1].split(",")
+    assert header[-2:] == ["差评", "投诉属实"] and "<th class=\"num\">差评</th>" in html
+    total = csv.content.decode("utf-8-sig").splitlines()[-1].split(",")
+    assert len(total) == len(header) and total[-2:] == ["0", "0"]  # none in this county yet
 
 
 def test_a_bad_period_comes_back_beside_the_form_and_non_supervisors_are_refused(
