@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from engine.case import Case
 from engine.documents import Document, Notice
+from engine.exchange import ExchangeCase, ExchangeExport
 from engine.identity import ApiKey, Denial, User
 from engine.model import (
     ApplicantFlag,
@@ -28,7 +29,6 @@ from engine.model import (
     StepRecord,
     Timer,
 )
-from engine.exchange import ExchangeCase, ExchangeExport
 from engine.read_models import SupervisionReads
 from engine.stats import SignedReport
 
