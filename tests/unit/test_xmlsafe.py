@@ -81,9 +81,11 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing() -> None:
 
 def test_an_oversize_file_on_disk_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     path = tmp_path / "huge.bpmn"
-    path.write_bytes(VALID + b"<!--" + b"x" * (2 * MAX_BPMN_BYTES) + b"-->")
-    with pytest.raises(DefinitionError, match=f"file is {MAX_BPMN_BYTES + 1} bytes"):
-        read_bpmn_file(str(path))
+    data = VALID + b"<!--" + b"x" * (2 * MAX_BPMN_BYTES) + b"-->"
+    path.write_bytes(data)
+    with pytest.raises(DefinitionError, match=f"file is {len(data):,} bytes; the limit is "
+                                              f"{MAX_BPMN_BYTES:,} bytes"):
+        read_bpmn_file(str(path))  # its size on disk, not what a bounded read would give
 
 
 def test_a_file_at_the_size_limit_is_accepted() -> None:
@@ -128,4 +130,57 @@ def test_an_unreadable_path_is_a_definition_error_naming_the_file(tmp_path: Path
 def test_an_undefined_entity_without_a_doctype_is_a_parse_error_with_its_line() -> None:
     data = VALID.replace("《测试条例》第一条".encode(), "《测试条例》&nbsp;第一条".encode())
     with pytest.raises(DefinitionError, match=r"not well-formed XML \(line \d+: Entity 'nbsp'"):
+        parse_bpmn_bytes(data)
+
+
+def test_an_xinclude_is_refused_naming_its_line_and_what_it_asks_for() -> None:
+    data = VALID.replace(b"xmlns:bpmn=", b'xmlns:xi="http://www.w3.org/2001/XInclude" xmlns:bpmn=', 1)
+    data = data.replace(b"<bpmn:laneSet ", b'<bpmn:documentation><xi:include href="file:///etc/'
+                        b'passwd" parse="text"/></bpmn:documentation><bpmn:laneSet ', 1)
+    with pytest.raises(DefinitionError, match=r"line \d+: <include> from XInclude asks for "
+                                              r"another file \(file:///etc/passwd\)") as err:
+        parse_bpmn_bytes(data, "xi.bpmn")
+    assert "remove the element" in str(err.value)
+
+
+def test_nesting_past_256_levels_is_refused_as_nesting_not_as_bad_xml() -> None:
+    deep = b"<sunshine:x>" * 10_000 + b"</sunshine:x>" * 10_000
+    data = VALID.replace(b"<sunshine:legalBasis>", deep + b"<sunshine:legalBasis>", 1)
+    with pytest.raises(DefinitionError, match=r"line \d+: elements are nested more than 256 "
+                                              r"levels deep") as err:
+        parse_bpmn_bytes(data)
+    assert "XML_PARSE_HUGE" not in str(err.value)
+
+
+def test_a_file_declared_gbk_whose_bytes_are_utf8_is_refused_before_names_are_garbled() -> None:
+    data = VALID.replace(b'encoding="UTF-8"', b'encoding="GBK"', 1)
+    with pytest.raises(DefinitionError, match=r'declares encoding="GBK" but its bytes are UTF-8'):
+        parse_bpmn_bytes(data)
+
+
+def test_a_file_really_in_gbk_is_read_with_its_chinese_names() -> None:
+    text = VALID.decode("utf-8").replace('encoding="UTF-8"', 'encoding="GBK"', 1)
+    tree = parse_bpmn_bytes(text.encode("gbk"))
+    assert tree.getroot().find(f".//{bpmn('process')}").get("name") == "测试许可"
+
+
+@pytest.mark.parametrize("bom", [True, False], ids=["bom", "no-bom"])
+def test_utf16_is_read_with_or_without_a_byte_order_mark(bom: bool) -> None:
+    text = VALID.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    data = (b"\xff\xfe" if bom else b"") + text.encode("utf-16-le")
+    tree = parse_bpmn_bytes(data)
+    assert tree.getroot().find(f".//{bpmn('process')}").get("name") == "测试许可"
+
+
+def test_an_unknown_encoding_is_refused_naming_it() -> None:
+    data = VALID.replace(b'encoding="UTF-8"', b'encoding="x-klingon"', 1)
+    with pytest.raises(DefinitionError, match=r'encoding="x-klingon", which is not a known '
+                                              r'character encoding — .*save it as UTF-8'):
+        parse_bpmn_bytes(data)
+
+
+def test_bytes_invalid_in_utf8_name_their_line_and_column() -> None:
+    data = VALID.replace("审批决定".encode(), b"\xff\xfe\xc0\xaf", 1)
+    with pytest.raises(DefinitionError, match=r"line \d+, column \d+: bytes that are not valid "
+                                              r"UTF-8 .*save it as UTF-8"):
         parse_bpmn_bytes(data)
