@@ -36,7 +36,11 @@ EVENT_KINDS = {
     "deemed_approval_pending": "即将超时默许", "deemed_renewal_pending": "即将视为准予延续",
     "applicant_notified": "通知申请人", "applicant_flagged": "申请人标记", "withdrawn": "撤件",
     "terminated": "终止办理", "case_closed": "办结", "forwarded_to_higher_organ": "上报上级机关",
-    "timer_failed": "时限处理失败",
+    "timer_failed": "时限处理失败", "period_ended": "期满", "deemed_renewed": "视为准予延续",
+    "card_replied": "回告", "card_appealed": "申诉", "card_decided": "亮牌复核决定",
+    "case_ordered": "督办", "order_replied": "督办回复", "breach_person_named": "违诺责任人认定",
+    "rated": "好差评", "review_replied": "差评整改回复", "complaint_recorded": "投诉登记",
+    "complaint_decided": "投诉调查结论",
 }
 
 
