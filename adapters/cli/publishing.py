@@ -57,7 +57,11 @@ def publish_site(ctx: Ctx, outdir: str, actor: str) -> None:
     from adapters.publish.site import write_site
     from engine.services.catalogue_admin import publication
 
-    index = write_site(publication(ctx.env, ctx.actor(actor)), outdir)
+    def undrawn(code: str, reason: str) -> None:
+        click.echo(f"警告 warning: {code} 的流程图未能生成，页面已注明 (flowchart not drawn, the "
+                   f"page says so): {reason}", err=True)
+
+    index = write_site(publication(ctx.env, ctx.actor(actor)), outdir, on_undrawn=undrawn)
     click.echo(f"wrote {index}")
 
 
@@ -89,6 +93,9 @@ def publish_all(ctx: Ctx, outdir: str, actor: str) -> None:
     with click.progressbar(length=len(sources), label="publishing", show_pos=True,
                            file=click.get_text_stream("stderr")) as bar:
         result = export_all(sources, outdir, progress=lambda i, n, code: bar.update(1))
+    for code, reason in result.undrawn:
+        click.echo(f"警告 warning: {code} 的流程图未能生成，页面已注明 (flowchart not drawn, the "
+                   f"page says so): {reason}", err=True)
     click.echo(f"exported {result.count} public power(s) to {outdir}")
 
 

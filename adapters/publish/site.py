@@ -14,7 +14,7 @@ power is published as usual. Only a missing graphviz stops the run, as nothing c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -251,8 +251,11 @@ def render_power_page(power: Power, svg: bytes | str, downloads: Downloads | Non
 
 
 def write_site(powers: Sequence[Entry], outdir: str | Path, *,
-               options: RenderOptions | None = None, title: str = SITE_TITLE) -> Path:
+               options: RenderOptions | None = None, title: str = SITE_TITLE,
+               on_undrawn: Callable[[str, str], None] | None = None) -> Path:
     """Write the public catalogue site into ``outdir``; returns the path of ``index.html``.
+    ``on_undrawn(code, reason)`` hears of each power whose flowchart could not be drawn (its
+    page says so and the rest of the site is written all the same).
 
     ``powers`` are (Power, BPMN bytes or parsed tree) pairs, e.g. every deployed definition;
     non-public powers are dropped here and never written anywhere.
@@ -268,6 +271,8 @@ def write_site(powers: Sequence[Entry], outdir: str | Path, *,
             (out / "powers" / f"{slug}.svg").write_bytes(svg)
         else:
             undrawn[slug] = svg
+            if on_undrawn is not None:
+                on_undrawn(power.code, svg)
         page = render_power_page(power, svg, Downloads(svg=f"{slug}.svg"), title)
         (out / "powers" / f"{slug}.html").write_text(page, encoding="utf-8")
     index = out / "index.html"

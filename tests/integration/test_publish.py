@@ -351,7 +351,9 @@ def too_large_xml(code: str) -> bytes:
 def test_one_power_that_cannot_be_drawn_is_listed_as_such_and_the_site_goes_on(
         entries: list[tuple[Power, bytes]], tmp_path: Path) -> None:
     catalogue = [*entries, entry(too_large_xml("XK-FG-099"))]
-    index = write_site(catalogue, tmp_path)
+    heard: list[tuple[str, str]] = []
+    index = write_site(catalogue, tmp_path, on_undrawn=lambda code, why: heard.append((code, why)))
+    assert [code for code, _ in heard] == ["XK-FG-099"] and "流程元素过多" in heard[0][1]
     listing = index.read_text(encoding="utf-8")
     row = next(r for r in listing.split("<tr>") if "大型建设项目联合审批" in r)
     assert "流程图暂无法自动生成" in row
