@@ -65,6 +65,48 @@ STAFF = _errors(400, 401, 403, 404, 409, 422)  # every route that acts or reads 
 PUBLIC = _errors(400, 404)
 
 
+# -- links (OpenAPI): what an answer leads to, for a client and for schemathesis' state machine -
+
+
+def _link(operation: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation, "parameters": parameters}
+
+
+_CASE = "$response.body#/number"
+_CASE_LINKS = {
+    "GetCase": _link("case_api_cases__number__get", number=_CASE),
+    "AcceptCase": _link("accept_api_cases__number__accept_post", number=_CASE),
+    "RefuseCase": _link("refuse_api_cases__number__refuse_post", number=_CASE),
+    "SupplementCase": _link("supplement_api_cases__number__supplement_post", number=_CASE),
+    "SupplementReceived": _link(
+        "supplement_received_api_cases__number__supplement_received_post", number=_CASE),
+    "Lookup": _link("lookup_api_lookup_get", number=_CASE, code="$response.body#/query_code"),
+}
+_STEP_LINKS = {
+    "GetStep": _link("step_api_cases__number__steps__task_id__get",
+                     number="$response.body#/case_number", task_id="$response.body#/id"),
+    "Claim": _link("claim_api_tasks__task_id__claim_post", task_id="$response.body#/id"),
+    "Complete": _link("complete_api_tasks__task_id__complete_post", task_id="$response.body#/id"),
+}
+_FIRST_TASK_LINKS = {
+    "GetFirstStep": _link("step_api_cases__number__steps__task_id__get",
+                          number="$response.body#/0/case_number", task_id="$response.body#/0/id"),
+    "ClaimFirst": _link("claim_api_tasks__task_id__claim_post", task_id="$response.body#/0/id"),
+    "CompleteFirst": _link("complete_api_tasks__task_id__complete_post",
+                           task_id="$response.body#/0/id"),
+    "GetFirstCase": _link("case_api_cases__number__get", number="$response.body#/0/case_number"),
+}
+_FORM_LINKS = {
+    "Complete": _link("complete_api_tasks__task_id__complete_post", task_id="$response.body#/step_id"),
+    "Claim": _link("claim_api_tasks__task_id__claim_post", task_id="$response.body#/step_id"),
+}
+
+
+def _answer(model: Any, links: dict[str, Any], description: str = "Successful Response"
+            ) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": description, "links": links}}
+
+
 # -- who calls --------------------------------------------------------------------------------
 
 
@@ -387,7 +429,9 @@ class CompleteTask(BaseModel):
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut, summary="收件: start a case",
-             responses={200: {"model": CaseOut, "description": "同一请求编号此前已收件：返回那个办件"},
+             responses={201: {"description": "收件成功：新办件", "links": _CASE_LINKS},
+                        200: {"model": CaseOut, "description": "同一请求编号此前已收件：返回那个办件",
+                              "links": _CASE_LINKS},
                         **STAFF})
 def start(request: Request, response: Response, body: StartCase, actor: Caller) -> CaseOut:
     applicant = Applicant(body.applicant, body.id_type, body.id_number, phone=body.phone,
@@ -401,27 +445,31 @@ def start(request: Request, response: Response, body: StartCase, actor: Caller) 
     return CaseOut.of(view)
 
 
-@router.get("/cases/{number}", response_model=CaseRecord, responses=STAFF,
+@router.get("/cases/{number}", response_model=CaseRecord,
+            responses={**STAFF, **_answer(CaseRecord, {"Lookup": _CASE_LINKS["Lookup"]})},
             summary="案卷: a case's whole record")
 def case(request: Request, number: CaseNumber, actor: Caller) -> dict[str, Any]:
     return case_record(env_of(request), number, reader=actor)
 
 
-@router.post("/cases/{number}/accept", response_model=CaseOut, responses=STAFF,
+@router.post("/cases/{number}/accept", response_model=CaseOut,
+             responses={**STAFF, **_answer(CaseOut, _CASE_LINKS)},
              summary="受理 (the window)")
 def accept(request: Request, number: CaseNumber, body: AcceptCase, actor: Caller) -> CaseOut:
     return CaseOut.of(cases.accept(env_of(request), number, actor=actor, note=body.note,
                                    data=dict(body.data) or None))
 
 
-@router.post("/cases/{number}/refuse", response_model=CaseOut, responses=STAFF,
+@router.post("/cases/{number}/refuse", response_model=CaseOut,
+             responses={**STAFF, **_answer(CaseOut, _CASE_LINKS)},
              summary="不予受理, with the reasons (the window)")
 def refuse(request: Request, number: CaseNumber, body: RefuseCase, actor: Caller) -> CaseOut:
     return CaseOut.of(cases.refuse_acceptance(env_of(request), number, actor=actor,
                                               reason=body.reason))
 
 
-@router.post("/cases/{number}/supplement", response_model=CaseOut, responses=STAFF,
+@router.post("/cases/{number}/supplement", response_model=CaseOut,
+             responses={**STAFF, **_answer(CaseOut, _CASE_LINKS)},
              summary="一次性告知补正: every missing item at once (the window)")
 def supplement(request: Request, number: CaseNumber, body: SupplementCase,
                actor: Caller) -> CaseOut:
@@ -430,7 +478,8 @@ def supplement(request: Request, number: CaseNumber, body: SupplementCase,
         why_not_in_first_notice=body.why_not_in_first_notice))
 
 
-@router.post("/cases/{number}/supplement-received", response_model=CaseOut, responses=STAFF,
+@router.post("/cases/{number}/supplement-received", response_model=CaseOut,
+             responses={**STAFF, **_answer(CaseOut, _CASE_LINKS)},
              summary="补正材料已收 (the window)")
 def supplement_received(request: Request, number: CaseNumber, body: SupplementReceived,
                         actor: Caller) -> CaseOut:
@@ -438,7 +487,8 @@ def supplement_received(request: Request, number: CaseNumber, body: SupplementRe
                                                 note=body.note))
 
 
-@router.get("/cases/{number}/steps/{task_id}", response_model=StepFormOut, responses=STAFF,
+@router.get("/cases/{number}/steps/{task_id}", response_model=StepFormOut,
+            responses={**STAFF, **_answer(StepFormOut, _FORM_LINKS)},
             summary="A step with the form fields it takes")
 def step(request: Request, number: CaseNumber, task_id: TaskId, actor: Caller) -> StepFormOut:
     return StepFormOut.of(views.step_form(env_of(request), number, task_id, reader=actor))
@@ -447,19 +497,23 @@ def step(request: Request, number: CaseNumber, task_id: TaskId, actor: Caller) -
 # -- tasks ------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", response_model=list[TaskOut], responses=STAFF,
+@router.get("/tasks", response_model=list[TaskOut],
+            responses={**STAFF, **_answer(list[TaskOut], _FIRST_TASK_LINKS)},
             summary="我的待办: the caller's steps, least working time left first")
 def my_tasks(request: Request, actor: Caller) -> list[TaskOut]:
     return [TaskOut.of(t) for t in views.work_list(env_of(request), actor)]
 
 
-@router.post("/tasks/{task_id}/claim", response_model=StepOut, responses=STAFF,
+@router.post("/tasks/{task_id}/claim", response_model=StepOut,
+             responses={**STAFF, **_answer(StepOut, _STEP_LINKS)},
              summary="认领 a step")
 def claim(request: Request, task_id: TaskId, actor: Caller) -> StepOut:
     return StepOut.of(cases.claim(env_of(request), task_id, actor=actor))
 
 
-@router.post("/tasks/{task_id}/complete", response_model=CaseOut, responses=STAFF,
+@router.post("/tasks/{task_id}/complete", response_model=CaseOut,
+             responses={**STAFF, **_answer(CaseOut, {**_CASE_LINKS, "MyTasks": {
+                 "operationId": "my_tasks_api_tasks_get"}})},
              summary="办理 a step with its form data")
 def complete(request: Request, task_id: TaskId, actor: Caller,
              body: CompleteTask | None = None) -> CaseOut:
@@ -480,7 +534,9 @@ def lookup(request: Request,
     return public_lookup(env_of(request), number, code)
 
 
-@router.get("/catalogue", response_model=list[CatalogueOut], responses=PUBLIC,
+@router.get("/catalogue", response_model=list[CatalogueOut],
+            responses={**PUBLIC, **_answer(list[CatalogueOut], {"Guide": _link(
+                "guide_api_catalogue__code__get", code="$response.body#/0/code")})},
             summary="职权目录: the public powers in service (public)")
 def catalogue(request: Request,
               q: Annotated[str, Query(max_length=100, pattern=r"^[^\x00]*$",
