@@ -89,7 +89,7 @@ def side_form(env: Env, actor: Actor, xml: bytes, element: str) -> tuple[Element
     """The side form for the selected element, with lint's findings about it."""
     require(env, actor, DESIGN, target=element)
     form = form_for(xml, element)
-    return form, _about(lint_bytes(xml, "modeler.bpmn")[0], form)
+    return form, _about(_lint(env, xml)[0], form)
 
 
 def edit(env: Env, actor: Actor, xml: bytes, element: str, kind: str,
@@ -103,8 +103,16 @@ def edit(env: Env, actor: Actor, xml: bytes, element: str, kind: str,
     root = parse_bpmn_bytes(new).getroot()
     _, el, _ = resolve(root, element)
     form = form_for(new, el.get("id") or element)
-    findings = _about(lint_bytes(new, "modeler.bpmn")[0], form)
+    findings = _about(_lint(env, new)[0], form)
     return Edited(new, tuple(changed_keys(before, after)), findings, form)
+
+
+def _lint(env: Env, xml: bytes) -> tuple[list[Finding], list[Power]]:
+    """Lint the drawing as deploy will: a call activity may call a process already deployed."""
+    from engine.services.called import DeployedProcesses
+
+    with env.uow() as uow:
+        return lint_bytes(xml, "modeler.bpmn", DeployedProcesses(uow))
 
 
 def _about(findings: Iterable[Finding], form: ElementForm) -> tuple[Finding, ...]:
@@ -133,7 +141,7 @@ def check(env: Env, actor: Actor, xml: bytes, *, code: str | None = None,
     """Lint the drawing (every finding with its element id, for the markers) and compare its
     ``sunshine:`` content with the version it was opened from."""
     require(env, actor, DESIGN, target=code or "")
-    findings, powers = lint_bytes(xml, "modeler.bpmn")
+    findings, powers = _lint(env, xml)
     return Checked(tuple(findings), tuple(_lost(env, xml, code, version, base_xml, edited)),
                    powers[0] if powers else None)
 

@@ -171,3 +171,17 @@ def test_the_cli_lints_and_deploys_files_together_and_finds_deployed_processes(
     assert "1 file(s), 0 error(s)" in cli.ok("lint", "--deployed", CALLER).out
     out = cli.ok("deploy", LIBRARY_V2, "--as", "designer").out
     assert f"v2  deployed  (calls processes of {LIBRARY_V2})" in out
+
+
+def test_the_modeler_checks_a_caller_against_the_deployed_library_as_deploy_does(
+        env: Any) -> None:
+    from engine.services import modeler
+
+    designer = Actor("sheji", "设计员", "县政务服务中心", frozenset({Role.DESIGNER}))
+    caller = Path(CALLER).read_bytes()
+    missing = [f for f in modeler.check(env, designer, caller).findings if f.rule == "call-missing"]
+    assert missing  # nothing deployed yet: the call is named, as deploy would refuse it
+    deploy(env, [LIBRARY, CALLER], actor=A("designer"))
+    checked = modeler.check(env, designer, caller)
+    assert [f for f in checked.findings if f.rule == "call-missing"] == []
+    assert checked.errors == 0
