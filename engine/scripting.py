@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import ast
 import datetime
+import json
 import math
 import re
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -45,9 +47,10 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.util.task import TaskState
 
+from engine import sandbox
 from engine.errors import ScriptError
+from engine.sandbox import MEMORY_LIMIT_BYTES, TIME_LIMIT_SECONDS
 
-TIME_LIMIT_SECONDS = 1.0
 SIZE_LIMIT = 1_000_000  # items, characters or bits one operation may produce
 FORBIDDEN_NAMES = frozenset(
     {"open", "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr",
@@ -341,45 +344,177 @@ class _Unset(dict):  # type: ignore[type-arg]
         return None
 
 
+_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _compiled(source: str, mode: str) -> Any:
+    key = (mode, source)
+    if key not in _CACHE:
+        problems = check_source(source, mode)
+        if problems:
+            raise ScriptError(f"refused BPMN {'condition' if mode == 'eval' else 'script'}: "
+                              f"{problems[0]}")
+        if len(_CACHE) > 512:
+            _CACHE.clear()
+        _CACHE[key] = _compile(source, mode).code
+    return _CACHE[key]
+
+
+def evaluate_here(expression: str, context: dict, external_context: dict | None = None) -> Any:
+    """Evaluate a condition in this process, with the guards and the line tracer only: what a
+    sandbox worker does (engine/sandbox.py); never call it with a designer's text elsewhere."""
+    code = _compiled(python_condition(expression), "eval")
+    scope = _guards()
+    scope.update(external_context or {})
+    names = _Unset({**context, **(external_context or {})})
+    return _run_limited(lambda: eval(code, scope, names))  # noqa: S307 - restricted code
+
+
+def execute_here(script: str, context: dict, external_context: dict | None = None) -> None:
+    """Run a script in this process and update ``context`` (see evaluate_here)."""
+    code = _compiled(script, "exec")
+    guards = _guards()
+    scope = dict(guards)
+    scope.update(external_context or {})
+    scope.update(context)
+    _run_limited(lambda: exec(code, scope))  # noqa: S102 - restricted code object
+    for key, value in scope.items():
+        if key in guards or key.startswith("_") or callable(value):
+            continue  # as SpiffWorkflow's TaskDataEnvironment: functions stay in the script
+        if external_context and key in external_context:
+            continue
+        context[key] = value
+    for key in [k for k in context if k not in scope]:
+        del context[key]
+
+
+_CASE_VALUES = "case data holds text, numbers, true/false, null, lists and dictionaries"
+_HINTS = {"set": "make it a list: sorted(…)", "frozenset": "make it a list: sorted(…)",
+          "datetime": "store it as text: ….isoformat()", "date": "store it as text: ….isoformat()",
+          "time": "store it as text: ….isoformat()",
+          "timedelta": "store a number, e.g. ….days or ….total_seconds()",
+          "function": "call it and keep its result", "builtin_function_or_method":
+          "call it and keep its result", "bytes": "store text instead"}
+
+
+def json_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be kept in case data (``name`` says whose it is), or None."""
+    if isinstance(value, str) and len(value) > SIZE_LIMIT:
+        return (f"{name} is a text of {len(value):,} characters; a value in case data may hold "
+                f"at most {SIZE_LIMIT:,}")
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        return f"{name} nests lists or dictionaries too deeply to be kept ({_CASE_VALUES})"
+    except ValueError as err:
+        what = "refers to itself" if "ircular" in str(err) else "holds NaN or infinity"
+        return f"{name} {what}, which case data cannot hold ({_CASE_VALUES})"
+    except TypeError:
+        found = _first_foreign(value)
+        kind = type(found).__name__
+        hint = _HINTS.get(kind)
+        return (f"{name} holds a {kind}, which case data cannot hold ({_CASE_VALUES})"
+                + (f"; {hint}" if hint else ""))
+    if len(text) > SIZE_LIMIT * 4:
+        return f"{name} is {len(text):,} characters as JSON; case data keeps small values"
+    return None
+
+
+def _first_foreign(value: Any) -> Any:
+    """The first value inside ``value`` that JSON cannot hold (for the message)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(not isinstance(k, str) for k in item):
+                return next(k for k in item if not isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif not isinstance(item, (str, int, float, bool, type(None))):
+            return item
+    return value
+
+
+def _failure_line(source: str, err: BaseException) -> str:
+    line = 0
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename == "<bpmn>":
+            line = frame.lineno or 0
+    lines = source.splitlines()
+    if 0 < line <= len(lines):
+        return f" (line {line}: `{lines[line - 1].strip()[:120]}`)"
+    return ""
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """What a sandbox worker replies to one request (engine/sandbox.py): the condition's value
+    or the script's data, or a sentence a designer can read. Never raises."""
+    mode, source = request.get("mode"), str(request.get("source", ""))
+    data, external = request.get("data") or {}, request.get("external") or {}
+    kind = "condition" if mode == "eval" else "script"
+    try:
+        if mode == "eval":
+            value = evaluate_here(source, data, external)
+            problem = json_problem("its value", value)
+            if problem:
+                raise ScriptError(f"the BPMN condition gives no usable value: {problem}")
+            return {"ok": True, "value": value}
+        execute_here(source, data, external)
+        for key, value in data.items():
+            problem = json_problem(f"the variable `{key}`", value)
+            if problem:
+                raise ScriptError(f"the BPMN script's result cannot be kept: {problem}")
+        return {"ok": True, "data": data}
+    except MemoryError:
+        return {"ok": False, "retire": True, "error": (
+            f"the BPMN {kind} needed more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory and "
+            f"was stopped")}
+    except RecursionError:
+        return {"ok": False, "error": f"the BPMN {kind} recursed too deeply (a function calling "
+                                      f"itself without end?) and was stopped"}
+    except ScriptError as err:
+        return {"ok": False, "error": str(err)}
+    except Exception as err:  # the script's own error (ZeroDivisionError, KeyError …)
+        detail = f"{type(err).__name__}: {err}"[:300]
+        return {"ok": False, "error": f"the BPMN {kind} failed with {detail}"
+                                      f"{_failure_line(source, err)}"}
+
+
+def _sandboxed(mode: str, source: str, context: dict, external: dict | None) -> dict[str, Any]:
+    kind = "condition" if mode == "eval" else "script"
+    for values in (context, external or {}):
+        for key, value in values.items():
+            problem = json_problem(f"the variable `{key}`", value)
+            if problem:
+                raise ScriptError(f"the BPMN {kind} cannot be given the case data: {problem}")
+    request = {"mode": mode, "source": source, "data": context, "external": external or {}}
+    try:
+        reply = sandbox.pool().run(request)
+    except sandbox.WorkerLost as lost:
+        raise ScriptError(f"the BPMN {kind} {lost}") from None
+    if not reply.get("ok"):
+        raise ScriptError(str(reply.get("error") or f"the BPMN {kind} failed"))
+    return reply
+
+
 class RestrictedEnvironment(TaskDataEnvironment):
-    """SpiffWorkflow script environment that evaluates with RestrictedPython and a time limit."""
+    """SpiffWorkflow script environment: each condition and script runs with RestrictedPython
+    in a sandbox process (engine/sandbox.py); only JSON values go in and come out."""
 
     def __init__(self) -> None:
         super().__init__({})
-        self._cache: dict[tuple[str, str], Any] = {}
-
-    def _compile(self, source: str, mode: str) -> Any:
-        key = (mode, source)
-        if key not in self._cache:
-            problems = check_source(source, mode)
-            if problems:
-                raise ScriptError(f"refused BPMN {'condition' if mode == 'eval' else 'script'}: "
-                                  f"{problems[0]}")
-            self._cache[key] = _compile(source, mode).code
-        return self._cache[key]
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        code = self._compile(python_condition(expression), "eval")
-        scope = _guards()
-        scope.update(external_context or {})
-        names = _Unset({**context, **(external_context or {})})
-        return _run_limited(lambda: eval(code, scope, names))  # noqa: S307 - restricted code
+        reply = _sandboxed("eval", expression, context, external_context)
+        return reply.get("value")
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        code = self._compile(script, "exec")
-        guards = _guards()
-        scope = dict(guards)
-        scope.update(external_context or {})
-        scope.update(context)
-        _run_limited(lambda: exec(code, scope))  # noqa: S102 - restricted code object
-        for key, value in scope.items():
-            if key in guards or key.startswith("_") or callable(value):
-                continue
-            if external_context and key in external_context:
-                continue
-            context[key] = value
-        for key in [k for k in context if k not in scope]:
+        reply = _sandboxed("exec", script, context, external_context)
+        data = reply["data"]
+        for key in [k for k in context if k not in data]:
             del context[key]
+        context.update(data)
         return True
 
 
@@ -437,7 +572,24 @@ class SunshineScriptEngine(PythonScriptEngine):
         loop = _loop_variables(task)
         if loop:
             external_context = {**loop, **(external_context or {})}
-        return super().evaluate(task, expression, external_context)
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ScriptError as err:
+            raise _at_element(task, err) from None
+
+    def execute(self, task: Any, script: str, external_context: dict | None = None) -> Any:
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except ScriptError as err:
+            raise _at_element(task, err) from None
+
+
+def _at_element(task: Any, err: ScriptError) -> ScriptError:
+    """The error, naming the BPMN element (id and name) whose condition or script it was."""
+    spec = getattr(task, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "?")
+    name = getattr(spec, "bpmn_name", None)
+    return ScriptError(f"`{element}`" + (f" “{name}”" if name else "") + f": {err}")
 
 
 def restricted_script_engine() -> PythonScriptEngine:

@@ -23,6 +23,7 @@ from engine.scripting import (
     RestrictedEnvironment,
     ScriptTimeLimit,
     check_source,
+    evaluate_here,
 )
 from engine.serialization import spec_to_dict
 
@@ -180,11 +181,13 @@ def test_check_source_sees_each_escape_before_deployment(source: str) -> None:
 
 
 def test_the_modules_a_script_sees_are_not_the_real_modules() -> None:
+    for name in ("math", "datetime"):  # what a sandbox worker sees (engine.sandbox)
+        assert not isinstance(evaluate_here(name, {}), types.ModuleType)
     env = RestrictedEnvironment()
-    for name in ("math", "datetime"):
-        assert not isinstance(env.evaluate(name, {}), types.ModuleType)
     assert env.evaluate("datetime.sys", {}) is None  # not sys: no path to sys.modules
     assert env.evaluate("math.factorial", {}) is None  # can run for minutes in one C call
+    with pytest.raises(ScriptError, match="SimpleNamespace"):  # only JSON values come back
+        env.evaluate("math", {})
 
 
 def test_the_time_limit_cannot_be_caught_by_a_script() -> None:
