@@ -9,7 +9,8 @@ through lint, the flowchart, deploy and the web upload): a file over ``MAX_BPMN_
 before it is read), a DOCTYPE or entity declaration (external entities, entity bombs, external
 DTDs), XInclude elements, nesting deeper than libxml2's 256 levels, an encoding that is unknown
 or that the bytes contradict (a file declared GBK holding UTF-8), bytes invalid in the file's
-encoding, a root other than ``bpmn:definitions`` and more than ``MAX_ELEMENTS`` elements.
+encoding, a root other than ``bpmn:definitions``, two BPMN elements with one id and more than
+``MAX_ELEMENTS`` elements.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def parse_bpmn_bytes(data: bytes, file: str = "<bpmn>") -> etree._ElementTree:
             file=file,
         )
     count = 0
+    seen: dict[str, etree._Element] = {}
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
@@ -192,8 +194,18 @@ def parse_bpmn_bytes(data: bytes, file: str = "<bpmn>") -> etree._ElementTree:
                 f"write its text into the file itself",
                 file=file,
             )
-        if el.get("id") and el.tag.startswith(f"{{{BPMN_NS}}}"):
+        ident = el.get("id")
+        if ident and el.tag.startswith(f"{{{BPMN_NS}}}"):
             count += 1
+            first = seen.setdefault(ident, el)
+            if first is not el:  # flows, lanes and the diagram would point at either
+                raise DefinitionError(
+                    f"line {el.sourceline}: the id {ident[:100]!r} is used twice, by "
+                    f"<{etree.QName(first).localname}> on line {first.sourceline} and by "
+                    f"<{etree.QName(el).localname}> on line {el.sourceline}; ids must be unique "
+                    f"in a file — give one of them another id in the modeler",
+                    file=file,
+                )
     if count > MAX_ELEMENTS:
         raise DefinitionError(
             f"the file has {count:,} BPMN elements; the limit is {MAX_ELEMENTS:,} (checking and "

@@ -184,3 +184,12 @@ def test_bytes_invalid_in_utf8_name_their_line_and_column() -> None:
     with pytest.raises(DefinitionError, match=r"line \d+, column \d+: bytes that are not valid "
                                               r"UTF-8 .*save it as UTF-8"):
         parse_bpmn_bytes(data)
+
+
+def test_two_bpmn_elements_with_one_id_are_refused_naming_both_lines() -> None:
+    data = VALID.replace(b'<bpmn:userTask id="Activity_certificate"',
+                         b'<bpmn:userTask id="Activity_accept"', 1)
+    with pytest.raises(DefinitionError, match=r"line (\d+): the id 'Activity_accept' is used "
+                                              r"twice, by <userTask> on line \d+ and by "
+                                              r"<userTask> on line \1; ids must be unique"):
+        parse_bpmn_bytes(data)
