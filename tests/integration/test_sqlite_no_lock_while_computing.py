@@ -6,11 +6,13 @@ and a change made to the same case meanwhile is caught, not overwritten."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
-from engine.errors import Conflict
+from engine.errors import Conflict, ScriptError
 from engine.model import CardKind
 from engine.services import cases
 from engine.services.catalogue_admin import deploy
@@ -71,3 +73,54 @@ def test_a_change_to_the_same_case_meanwhile_is_caught_not_overwritten(two_envs)
             uow.commit()
     after = cases.find_case(first, number)
     assert after.cards == [] and after.open_steps()[0].name == "审核"
+
+
+# A condition that computes for a long time (it is stopped at the time limit) runs in a sandbox
+# process while no unit of work holds the write lock: another process writes meanwhile, and the
+# case whose condition was stopped is left as it was, its step still open.
+SLOW = ('acceptance == "accept" and '
+        'len([1 for i in range(10**6) for j in range(10**6)]) > 0')
+
+
+@pytest.fixture
+def slow_condition_envs(tmp_path: Path, clock: MovableClock):  # noqa: ANN201
+    from engine.services.catalogue_admin import deploy_bytes
+
+    url = f"sqlite:///{tmp_path / 'slow.db'}"
+    first = make_env(url, clock)
+    xml = (PROCESSES / "food_business_licence.bpmn").read_text(encoding="utf-8")
+    assert xml.count('>acceptance == "accept"<') == 1
+    xml = xml.replace('>acceptance == "accept"<', f">{escape(SLOW)}<")
+    deploy_bytes(first, [("food_business_licence.bpmn", xml.encode())], actor=A("designer"))
+    second = make_env(url, clock)
+    yield first, second
+    first.engine.dispose()  # type: ignore[attr-defined]
+    second.engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_another_process_writes_while_a_slow_condition_runs_and_the_case_stays_as_it_was(
+        slow_condition_envs) -> None:  # noqa: ANN001
+    first, second = slow_condition_envs
+    slow = cases.start_case(first, "XK-SPJY-001", person("丁"), actor=A(CLERK)).number
+    outcome: list[BaseException] = []
+    finished_at: list[float] = []
+
+    def accept_slow_case() -> None:
+        try:
+            cases.accept(first, slow, actor=A("王窗口"))
+        except BaseException as err:  # noqa: BLE001 - the test reads it below
+            outcome.append(err)
+        finished_at.append(time.monotonic())
+
+    worker = threading.Thread(target=accept_slow_case)
+    worker.start()
+    time.sleep(0.3)  # the condition is running in its sandbox by now
+    other = cases.start_case(second, "XK-SPJY-001", person("戊"), actor=A(CLERK)).number
+    wrote_at = time.monotonic()
+    worker.join(timeout=30)
+    assert finished_at and wrote_at < finished_at[0], "the write waited for the slow condition"
+    [err] = outcome
+    assert isinstance(err, ScriptError) and "longer than" in str(err), err
+    assert "Traceback" not in str(err)
+    assert [s.name for s in cases.find_case(first, slow).open_steps()] == ["受理"]
+    assert cases.find_case(first, other).open_steps()[0].name == "受理"
