@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.calendar_files import estimated_schedule, schedules_from_chinese_calendar
 from adapters.config import Settings
+from adapters.sql import pii
 from adapters.sql.uow import SqlUnitOfWork, make_engine
 from engine.calendar import WorkingCalendar, YearSchedule
 from engine.errors import CalendarError
@@ -139,6 +140,7 @@ def _estimate(year: int) -> YearSchedule | None:
 
 def build_env(settings: Settings, clock: object | None = None) -> Env:
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    pii.attach(engine, pii.load(settings.data_key))  # personal data sealed at rest
     cache: dict[str, WorkingCalendar] = {}
 
     def load() -> WorkingCalendar:

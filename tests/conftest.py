@@ -24,6 +24,8 @@ from engine.services.context import Env, Rules
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
 FIXTURES = ROOT / "tests" / "fixtures"
+# the tests' data key (personal data sealed at rest, adapters/sql/pii.py): a test key, no secret
+DATA_KEY = FIXTURES / "data.key"
 PG_BASE = os.environ.get("SUNSHINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -112,7 +114,8 @@ def clock() -> MovableClock:
 def make_env(url: str, clock: object, rules: Rules | None = None,
              calendar_fallback: bool = False) -> Env:
     settings = Settings(database_url=url, rules=rules or Rules(),
-                        calendar_fallback=calendar_fallback, mode="test")
+                        calendar_fallback=calendar_fallback, mode="test",
+                        data_key=str(DATA_KEY))
     env = build_env(settings, clock)
     upgrade_database(env.engine)  # type: ignore[attr-defined]
     return env
@@ -155,6 +158,7 @@ def _test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run as a test installation (SUNSHINE_MODE=test): time travel is allowed. A test
     of production's refusal sets the mode itself."""
     monkeypatch.setenv("SUNSHINE_MODE", "test")
+    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(DATA_KEY))
 
 
 # -- recording what the tests ask of the staff (maintainers only) -----------------------------

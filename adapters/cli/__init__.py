@@ -22,6 +22,7 @@ from adapters.cli import (  # noqa: F401
     layout,
     notices,
     overview,
+    personal_data,
     publishing,
     report,
     stats,

@@ -266,8 +266,10 @@ def worker(ctx: Ctx, interval: float | None, once: bool) -> None:
     """Run the timer worker: an APScheduler job sweeps due deadlines on an interval."""
     from adapters.config import load_settings
     from adapters.scheduler import run_worker
+    from adapters.sql.pii import refuse_without_key
 
     settings = load_settings(db=ctx.db)
+    refuse_without_key(settings.data_key, settings.mode)  # no ID numbers in clear by default
     every = interval or settings.sweep_interval_seconds
     click.echo(f"worker started: sweeping every {every:g} s (Ctrl-C to stop)")
     warning = _calendar_warning(ctx)

@@ -22,10 +22,12 @@ def db_copy(ctx: Ctx, target: str) -> None:
     database (schema created there), verify it, then commit; any error or difference leaves
     the target as it was. Stop the worker first (docs/operations.md)."""
     from adapters.config import load_settings
+    from adapters.sql import pii
     from adapters.sql.copy import copy_database
 
-    source = load_settings(db=ctx.db).database_url
-    report = copy_database(source, target, progress=click.echo)
+    settings = load_settings(db=ctx.db)
+    report = copy_database(settings.database_url, target, progress=click.echo,
+                           data_key=pii.load(settings.data_key))
     click.echo(f"verified: {report.cases:,} cases, {report.events:,} events, every chain intact; "
                f"row counts and checksums equal in all {len(report.tables)} tables")
     click.echo(f"committed in {report.seconds:.1f} s: {sum(n for _, n in report.tables):,} rows "

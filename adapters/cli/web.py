@@ -26,9 +26,12 @@ def web(ctx: Ctx, host: str, port: int, no_worker: bool) -> None:
     import uvicorn
 
     from adapters.config import load_settings
+    from adapters.sql.pii import refuse_without_key
     from adapters.web.app import create_app
     from engine.errors import ConfigError
 
+    settings = load_settings(db=ctx.db)
+    refuse_without_key(settings.data_key, settings.mode)  # no ID numbers in clear by default
     app = create_app(ctx.env)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info",
                                            proxy_headers=True, lifespan="off"))
@@ -48,7 +51,6 @@ def web(ctx: Ctx, host: str, port: int, no_worker: bool) -> None:
                 raise ConfigError(f"the web server could not listen on {host}:{port} (is the "
                                   f"port in use? choose another with --port)")
             time.sleep(0.05)
-        settings = load_settings(db=ctx.db)
         every = settings.sweep_interval_seconds
         bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
         click.echo(f"阳光审批 web: {_address(host, bound)}  — the deadline worker sweeps every "

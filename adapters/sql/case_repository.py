@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql import pg_path, state_codec
+from adapters.sql import pg_path, pii, state_codec
 from adapters.sql import tables as t
 from adapters.sql.repositories import (
     _BREACH_ENUMS,
@@ -64,8 +64,9 @@ def _serializer_version() -> str:
     return SERIALIZER_VERSION
 
 
-def _case_values(case: Case) -> dict[str, Any]:
+def _case_values(case: Case, key: pii.DataKey | None) -> dict[str, Any]:
     values = {name: getattr(case, name) for name in _CASE_FIELDS}
+    values["data"] = pii.protect(values["data"], key)
     for name in ("state", "clock"):
         values[name] = values[name].value
     values.update(
@@ -76,7 +77,7 @@ def _case_values(case: Case) -> dict[str, Any]:
                    "statutory": _deadline_json(case.statutory)},
         parts={"stops": len(case.stops), "extensions": len(case.extensions),
                "cards": len(case.cards), "breaches": len(case.breaches)},
-        workflow_state=state_codec.encode(case.workflow_json()),
+        workflow_state=pii.seal_blob(state_codec.encode(case.workflow_json()), key),
         serializer_version=_serializer_version())
     return values
 
@@ -128,7 +129,7 @@ class SqlCaseRepository(_Repo):
     """
 
     def add(self, case: Case) -> Case:
-        values = _case_values(case)
+        values = _case_values(case, pii.key_for(self.conn))
         values["version"] = 1
         case.id = self.conn.execute(t.cases.insert().values(**values)).inserted_primary_key[0]
         case.version = 1
@@ -160,7 +161,9 @@ class SqlCaseRepository(_Repo):
             self.conn.execute(queries[name], cid)))
 
     def _assemble(self, data: dict[str, Any], rows: Any) -> Case:
-        state = state_codec.decode(data.pop("workflow_state"))
+        key = pii.key_for(self.conn)
+        state = state_codec.decode(pii.open_blob(bytes(data.pop("workflow_state")), key))
+        data["data"] = pii.reveal(data["data"], key)
         bases = data.pop("deadlines") or {}
         promised = _deadline_from(bases.get("promised"), data.pop("promised_due"),
                                   data.pop("promised_day"), "承诺时限")
@@ -177,6 +180,8 @@ class SqlCaseRepository(_Repo):
         case = Case(promised=promised, statutory=statutory, workflow_state=state, **data)
         cid = {"cid": case.id}
         case.steps = [_step(r) for r in rows("steps", cid)]
+        for step in case.steps:
+            step.data = pii.reveal(step.data, key)
         case.timers = [_build(Timer, r, _TIMER_ENUMS) for r in rows("timers", cid)]
         if has("stops"):
             case.stops = [_build(ClockStop, r, {}) for r in rows("clock_stops", cid)]
@@ -237,7 +242,7 @@ class SqlCaseRepository(_Repo):
 
     def save(self, case: Case) -> None:
         case.flush_workflow()
-        values = _case_values(case)
+        values = _case_values(case, pii.key_for(self.conn))
         values["version"] = case.version + 1
         values["_id"], values["_version"] = case.id, case.version
         if self.pg and self.plans is not None:
@@ -264,7 +269,7 @@ class SqlCaseRepository(_Repo):
 
     def _plan(self, case: Case, values: dict[str, Any]) -> pg_path.WritePlan:
         """The same writes as ``_write_parts``, planned to go with the COMMIT (PostgreSQL)."""
-        d = _diff(case)
+        d = _diff(case, pii.key_for(self.conn))
         plan = pg_path.WritePlan(case_number=case.number)
         plan.check_version(values)
         plan.many(t.steps, d.step_inserts)
@@ -289,7 +294,7 @@ class SqlCaseRepository(_Repo):
         return plan
 
     def _write_parts(self, case: Case) -> None:
-        c, cid, d = self.conn, case.id or 0, _diff(case)
+        c, cid, d = self.conn, case.id or 0, _diff(case, pii.key_for(self.conn))
         if d.step_inserts:
             c.execute(_INSERT["step"], d.step_inserts)
         if d.step_updates:
@@ -391,7 +396,8 @@ class _Diff:
     flags: list[tuple[dict[str, Any], ApplicantFlag]] = dataclasses.field(default_factory=list)
 
 
-def _diff(case: Case) -> _Diff:
+def _diff(case: Case, key: pii.DataKey | None = None) -> _Diff:
+    """The writes, with personal data sealed under ``key`` (adapters/sql/pii.py)."""
     cid = case.id or 0
     before = case.__dict__.get("_loaded", {})
     d = _Diff()
@@ -399,9 +405,9 @@ def _diff(case: Case) -> _Diff:
         step.case_id = cid
         old = before.get(("step", step.id))
         if old is None:
-            d.step_inserts.append(_step_values(step))
+            d.step_inserts.append(_sealed_step(step, key))
         elif old != step:
-            d.step_updates.append({**_step_values(step), "_id": step.id})
+            d.step_updates.append({**_sealed_step(step, key), "_id": step.id})
     for tm in case.timers:
         tm.case_id = cid
         spent = tm.status.value in ("fired", "cancelled")
@@ -426,9 +432,17 @@ def _diff(case: Case) -> _Diff:
                 d.inserts.append((kind, row, rec))
             else:
                 d.updates.setdefault(kind, []).append({**row, "_id": rec.id})
-    d.events = [{**_row(e), "case_id": cid} for e in case.new_events]
-    d.flags = [(_row(f, skip=("id",)), f) for f in case.new_flags]
+    d.events = [{**_row(e), "case_id": cid, "payload": pii.protect(e.payload, key)}
+                for e in case.new_events]
+    d.flags = [({**_row(f, skip=("id",)), "applicant": pii.lookup(f.applicant, key)}, f)
+               for f in case.new_flags]
     return d
+
+
+def _sealed_step(step: Any, key: pii.DataKey | None) -> dict[str, Any]:
+    values = _step_values(step)
+    values["data"] = pii.protect(values["data"], key)
+    return values
 
 
 def _snapshot(case: Case) -> None:

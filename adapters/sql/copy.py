@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from adapters.sql import pii
 from adapters.sql import tables as t
 from adapters.sql.uow import make_engine
 from engine.audit import verify_chain
@@ -78,7 +79,8 @@ def _label(engine: Engine) -> str:
 
 
 def copy_database(source_url: str, target_url: str, *, batch: int = BATCH,
-                  progress: Callable[[str], None] | None = None) -> CopyReport:
+                  progress: Callable[[str], None] | None = None,
+                  data_key: pii.DataKey | None = None) -> CopyReport:
     """Copy the installation at ``source_url`` into the empty PostgreSQL at ``target_url``;
     verify it, then commit. Raises CopyRefused before anything is written, CopyFailed when
     the copy or its verification fails (rolled back)."""
@@ -86,6 +88,8 @@ def copy_database(source_url: str, target_url: str, *, batch: int = BATCH,
     started = time.perf_counter()
     source = make_engine(source_url)
     target = make_engine(_with_connect_timeout(target_url))
+    for engine in (source, target):  # sealed personal data is copied as it is, opened to verify
+        pii.attach(engine, data_key)
     shown = target.url
     if "connect_timeout" not in sa.engine.make_url(target_url).query:
         shown = shown.difference_update_query(["connect_timeout"])
@@ -382,7 +386,9 @@ def _verify_chains(src: Connection, tgt: Connection) -> tuple[int, int]:
         last_id = cases[-1].id
         rows = tgt.execute(sa.select(t.audit_events).where(ce.case_id.between(cases[0].id, last_id))
                            .order_by(ce.case_id, ce.seq))
-        events = {cid: [_event(r) for r in group] for cid, group in groupby(rows, lambda r: r.case_id)}
+        key = pii.key_for(tgt)
+        events = {cid: [_event(r, key) for r in group]
+                  for cid, group in groupby(rows, lambda r: r.case_id)}
         for case in cases:
             n_cases += 1
             chain = events.pop(case.id, [])
@@ -397,9 +403,10 @@ def _verify_chains(src: Connection, tgt: Connection) -> tuple[int, int]:
     return n_cases, n_events
 
 
-def _event(row: sa.Row[Any]) -> AuditEvent:
-    return AuditEvent(row.case_id, row.seq, row.at, row.actor, row.kind, row.payload,
-                      row.prev_hash, row.hash)
+def _event(row: sa.Row[Any], key: pii.DataKey | None = None) -> AuditEvent:
+    # the chain hashes the plain payload: open sealed personal data first (adapters/sql/pii.py)
+    return AuditEvent(row.case_id, row.seq, row.at, row.actor, row.kind,
+                      pii.reveal(row.payload, key), row.prev_hash, row.hash)
 
 
 def _chain_problems(data: dict[str, Any], chain: list[AuditEvent]) -> list[str]:
@@ -418,7 +425,7 @@ def _chain_problems(data: dict[str, Any], chain: list[AuditEvent]) -> list[str]:
 def _in_source(src: Connection, case_id: int, number: str, found: list[str]) -> str:
     """Whether the source has the same problem (then the copy is faithful, the data is not)."""
     ce = t.audit_events.c
-    chain = [_event(r) for r in src.execute(sa.select(t.audit_events).where(ce.case_id == case_id)
+    chain = [_event(r, pii.key_for(src)) for r in src.execute(sa.select(t.audit_events).where(ce.case_id == case_id)
                                             .order_by(ce.seq))]
     data = src.execute(sa.select(t.cases.c.data).where(t.cases.c.id == case_id)).scalar() or {}
     if _chain_problems(data, chain) == found:

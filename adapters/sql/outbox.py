@@ -21,18 +21,27 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from adapters.sql import pii
 from adapters.sql import tables as t
 from adapters.sql.case_repository import DEFERRED
-from engine.documents import Channel, Document, Notice, NoticeStatus
+from engine.documents import AT_THE_WINDOW, Channel, Document, Notice, NoticeStatus
 
 o = t.outbox.c
 
 
-def _notice(row: Any) -> Notice:
+# The recipient (a phone, an e-mail or postal address) is sealed in the document JSON under this
+# key; the ``recipient`` column keeps its masked form (adapters/sql/pii.py).
+SEALED_RECIPIENT = "recipient_sealed"
+
+
+def _notice(row: Any, key: pii.DataKey | None) -> Notice:
     m = row._mapping
+    document = dict(m["document"])
+    sealed = document.pop(SEALED_RECIPIENT, None)
+    recipient = pii.reveal(sealed, key) if sealed is not None else m["recipient"]
     return Notice(case_id=m["case_id"], case_number=m["case_number"], kind=m["kind"],
-                  channel=Channel(m["channel"]), recipient=m["recipient"],
-                  document=Document.from_dict(m["document"]), dedupe=m["dedupe"], id=m["id"],
+                  channel=Channel(m["channel"]), recipient=recipient,
+                  document=Document.from_dict(document), dedupe=m["dedupe"], id=m["id"],
                   status=NoticeStatus(m["status"]), attempts=m["attempts"],
                   next_attempt_at=m["next_attempt_at"], last_error=m["last_error"],
                   created_at=m["created_at"], sent_at=m["sent_at"])
@@ -54,9 +63,10 @@ class SqlOutboxRepository:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        key = pii.key_for(self.conn)
         rows = [{"case_id": n.case_id, "case_number": n.case_number, "dedupe": n.dedupe,
-                 "kind": n.kind, "channel": n.channel.value, "recipient": n.recipient,
-                 "document": n.document.to_dict(), "status": NoticeStatus.PENDING.value,
+                 "kind": n.kind, "channel": n.channel.value, **_recipient(n, key),
+                 "status": NoticeStatus.PENDING.value,
                  "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
                  "sent_at": None} for n in notices]
         if self.pg and self.plans:
@@ -81,7 +91,7 @@ class SqlOutboxRepository:
             query = query.where(o.channel.in_(list(channels)))
         if self.pg:
             query = query.with_for_update(skip_locked=True)
-        rows = [_notice(r) for r in self.conn.execute(query)]
+        rows = [_notice(r, pii.key_for(self.conn)) for r in self.conn.execute(query)]
         if rows:
             self.conn.execute(t.outbox.update().where(o.id.in_([n.id for n in rows])).values(
                 attempts=o.attempts + 1, next_attempt_at=now + lease))
@@ -99,7 +109,7 @@ class SqlOutboxRepository:
 
     def for_case(self, case_id: int) -> list[Notice]:
         rows = self.conn.execute(sa.select(t.outbox).where(o.case_id == case_id).order_by(o.id))
-        return [_notice(r) for r in rows]
+        return [_notice(r, pii.key_for(self.conn)) for r in rows]
 
     def list(self, *, case_number: str | None = None, status: str | None = None,
              limit: int = 200) -> list[Notice]:
@@ -108,4 +118,13 @@ class SqlOutboxRepository:
             query = query.where(o.case_number == case_number)
         if status:
             query = query.where(o.status == status)
-        return [_notice(r) for r in self.conn.execute(query)]
+        return [_notice(r, pii.key_for(self.conn)) for r in self.conn.execute(query)]
+
+
+def _recipient(n: Notice, key: pii.DataKey | None) -> dict[str, Any]:
+    """The recipient columns: sealed in the document, masked in ``recipient`` (with a key)."""
+    document = n.document.to_dict()
+    if key is None or n.recipient == AT_THE_WINDOW:
+        return {"recipient": n.recipient, "document": document}
+    return {"recipient": pii.mask(n.recipient)[:200],
+            "document": {**document, SEALED_RECIPIENT: key.seal(n.recipient)}}

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from adapters.sql import pii
 from adapters.sql import tables as t
 from engine.deadlines import Deadline
 from engine.errors import InvalidAction, NotFound
@@ -279,7 +280,9 @@ class SqlAuditRepository(_Repo):
     def for_case(self, case_id: int) -> list[AuditEvent]:
         rows = self.conn.execute(sa.select(t.audit_events).where(
             t.audit_events.c.case_id == case_id).order_by(t.audit_events.c.seq))
-        return [_build(AuditEvent, r, {}, skip=("id",)) for r in rows]
+        key = pii.key_for(self.conn)  # the chain hashes the plain payload
+        return [dataclasses.replace(e, payload=pii.reveal(e.payload, key)) for e in
+                (_build(AuditEvent, r, {}, skip=("id",)) for r in rows)]
 
     def heads(self) -> list[tuple[str, int, str]]:
         """Every case's chain head: (case number, last seq, its hash), by case number."""
@@ -301,9 +304,11 @@ class SqlAuditRepository(_Repo):
                                                            c.id == a.case_id)
             .where(c.number.in_(numbers)).order_by(a.case_id, a.seq, a.id))
         chains: dict[str, list[AuditEvent]] = {}
+        key = pii.key_for(self.conn)  # the chain hashes the plain payload
         for r in rows:
             chains.setdefault(r.number, []).append(AuditEvent(
-                r.case_id, r.seq, r.at, r.actor, r.kind, r.payload, r.prev_hash, r.hash))
+                r.case_id, r.seq, r.at, r.actor, r.kind, pii.reveal(r.payload, key),
+                r.prev_hash, r.hash))
         return chains
 
 
@@ -398,9 +403,13 @@ class SqlCalendarRepository(_Repo):
 
 class SqlFlagRepository(_Repo):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
+        # stored under a keyed hash of the certificate (adapters/sql/pii.py); plain rows (no
+        # key when written) are found too
+        names = sorted({pii.lookup(applicant, pii.key_for(self.conn)), applicant})
         rows = self.conn.execute(sa.select(t.applicant_flags).where(
-            t.applicant_flags.c.applicant == applicant).order_by(t.applicant_flags.c.id))
-        return [_build(ApplicantFlag, r, {}) for r in rows]
+            t.applicant_flags.c.applicant.in_(names)).order_by(t.applicant_flags.c.id))
+        return [dataclasses.replace(_build(ApplicantFlag, r, {}), applicant=applicant)
+                for r in rows]
 
 
 class SqlReportRepository(_Repo):

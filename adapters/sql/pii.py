@@ -1,0 +1,282 @@
+"""Personal data at rest (个人信息): sealed with the operator's data key, so that a database dump
+does not show ID numbers, phones, e-mail or postal addresses in clear.
+
+The key is a file the operator keeps outside the database (``SUNSHINE_DATA_KEY=/path/key``;
+``sunshine data-key generate``): 32 random bytes, base64, one line. Two keys are derived from it
+(HKDF-SHA256): one for AES-256-GCM, one for HMAC-SHA256 lookups. Its id (``kid``, the first 8 hex
+digits of the SHA-256 of the key bytes) is written with each sealed value, so a value sealed under
+another key is named as such instead of failing obscurely.
+
+What is sealed, where the SQL adapter writes it (adapters/sql/case_repository.py, outbox.py,
+repositories.py read them back):
+- in the case's ``data`` JSON, a step's ``data`` and an audit event's ``payload``: the value of
+  every key named in ``PERSONAL_KEYS`` or ending in one of ``PERSONAL_SUFFIXES`` (the whole
+  ``applicant_id`` and ``contact`` objects, an agent's phone, a form field ``legal_phone`` …),
+  as ``enc:v1:<kid>:<base64 nonce+ciphertext>`` of the value's JSON;
+- the case's SpiffWorkflow state (which holds the application's form data) as a whole:
+  ``b"enc:v1:<kid>:" + nonce + ciphertext`` of the deflated state;
+- a notice's recipient (phone, e-mail, postal address): the ``recipient`` column keeps a masked
+  form (138****5678), the document JSON the sealed value;
+- the applicant of a 失信 flag: ``hmac:v1:<hex>`` of the certificate key, so flags are still found
+  by applicant but the number is not in the table.
+
+The audit chain hashes the plain payload (engine/audit.py): the repository opens the payload
+before anything verifies it, so chains and seals (engine/anchoring.py) verify as before.
+
+A value with no ``enc:`` prefix is plain (rows written before the key, or with
+``SUNSHINE_DATA_KEY=none``) and reads as it is; ``sunshine data-key encrypt-existing`` seals them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError
+
+PREFIX = "enc:v1:"
+BLOB_PREFIX = PREFIX.encode()
+LOOKUP_PREFIX = "hmac:v1:"
+NONE = "none"  # SUNSHINE_DATA_KEY=none: plain storage, for installations with no real data
+DOCS = "docs/operations.md, 个人信息 Personal data"
+# keys whose values are personal data wherever they appear in case data, step data or payloads
+PERSONAL_KEYS = frozenset({"applicant_id", "contact", "id_number", "phone", "mobile", "email",
+                           "address", "tel", "telephone"})
+PERSONAL_SUFFIXES = ("_phone", "_mobile", "_id_number", "_email", "_address", "_tel")
+_AAD = b"sunshine personal data v1"
+
+
+def is_personal(key: str) -> bool:
+    k = key.lower()
+    return k in PERSONAL_KEYS or k.endswith(PERSONAL_SUFFIXES)
+
+
+def _derive(master: bytes, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """The operator's data key (数据密钥), loaded from its file."""
+
+    kid: str
+    _aead: Any = field(repr=False)
+    _mac: bytes = field(repr=False)
+
+    @classmethod
+    def from_bytes(cls, master: bytes) -> DataKey:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if len(master) != 32:
+            raise ConfigError(f"the data key must be 32 bytes, this one has {len(master)} — make "
+                              f"one with `sunshine data-key generate --out FILE` ({DOCS})")
+        return cls(hashlib.sha256(master).hexdigest()[:8],
+                   AESGCM(_derive(master, b"sunshine pii aead")),
+                   _derive(master, b"sunshine pii lookup"))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DataKey:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            raise ConfigError(f"SUNSHINE_DATA_KEY={path}: no such file — restore the key file from "
+                              f"its backup, or make a new one with `sunshine data-key generate "
+                              f"--out {path}` for a new installation ({DOCS})") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"SUNSHINE_DATA_KEY={path}: cannot read the key file ({err}) "
+                              f"({DOCS})") from None
+        try:
+            master = base64.b64decode(text, validate=True)
+        except ValueError:
+            raise ConfigError(f"SUNSHINE_DATA_KEY={path} is not a data key (one line of base64 "
+                              f"made by `sunshine data-key generate`) ({DOCS})") from None
+        return cls.from_bytes(master)
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def seal(self, value: Any) -> str:
+        """``enc:v1:<kid>:<base64 nonce+ciphertext>`` of the value's JSON."""
+        nonce = os.urandom(12)
+        plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        sealed = nonce + self._aead.encrypt(nonce, plain, _AAD)
+        return f"{PREFIX}{self.kid}:{base64.b64encode(sealed).decode()}"
+
+    def open(self, text: str) -> Any:
+        kid, _, body = text[len(PREFIX):].partition(":")
+        self._check_kid(kid)
+        raw = base64.b64decode(body)
+        return json.loads(self._decrypt(raw[:12], raw[12:]))
+
+    def seal_bytes(self, data: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return BLOB_PREFIX + self.kid.encode() + b":" + nonce + self._aead.encrypt(nonce, data, _AAD)
+
+    def open_bytes(self, blob: bytes) -> bytes:
+        rest = blob[len(BLOB_PREFIX):]
+        kid, body = rest[:8].decode("ascii", "replace"), rest[9:]
+        self._check_kid(kid)
+        return self._decrypt(body[:12], body[12:])
+
+    def lookup(self, text: str) -> str:
+        """A keyed hash to find rows by a personal value without storing it."""
+        return LOOKUP_PREFIX + hmac.new(self._mac, text.encode(), hashlib.sha256).hexdigest()
+
+    def _check_kid(self, kid: str) -> None:
+        if kid != self.kid:
+            raise ConfigError(f"personal data in the database was sealed with data key {kid}, but "
+                              f"SUNSHINE_DATA_KEY is key {self.kid} — configure the key file this "
+                              f"database was written with ({DOCS})")
+
+    def _decrypt(self, nonce: bytes, ciphertext: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return bytes(self._aead.decrypt(nonce, ciphertext, _AAD))
+        except InvalidTag:
+            raise ConfigError(f"a sealed personal value does not open with data key {self.kid}: "
+                              f"it was altered in the database ({DOCS})") from None
+
+
+def generate(out: str | Path) -> DataKey:
+    """Write a new key file (mode 0600); an existing file is never overwritten."""
+    p = Path(out)
+    master = secrets.token_bytes(32)
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{p} exists: a data key is never overwritten (the data sealed with it "
+                          f"could not be read again) — choose another file") from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(base64.b64encode(master).decode() + "\n")
+    return DataKey.from_bytes(master)
+
+
+def load(setting: str) -> DataKey | None:
+    """The key the setting names: a file path, or None for ``none`` and unset."""
+    value = setting.strip()
+    if not value or value.lower() == NONE:
+        return None
+    return DataKey.from_file(value)
+
+
+def refuse_without_key(setting: str, mode: str) -> None:
+    """Production serves real applicants: the web and the worker do not start storing their ID
+    numbers and phones in clear unless the operator said so (``SUNSHINE_DATA_KEY=none``)."""
+    if mode == "production" and not setting.strip():
+        raise ConfigError(
+            "未配置个人信息数据密钥：身份证号、电话等将以明文存入数据库。请用 `sunshine data-key generate "
+            "--out /etc/sunshine/data.key` 生成密钥并设置 SUNSHINE_DATA_KEY=该文件（并另行备份），"
+            f"见 {DOCS} (no data key: set SUNSHINE_DATA_KEY to a key file, or "
+            "SUNSHINE_DATA_KEY=none for plain storage, not for real data)")
+
+
+# -- the key of a database engine (set by the composition root, adapters/bootstrap.py) -----------
+
+_KEYS: weakref.WeakKeyDictionary[Any, DataKey | None] = weakref.WeakKeyDictionary()
+
+
+def attach(engine: Any, key: DataKey | None) -> None:
+    _KEYS[engine] = key
+
+
+def key_for(conn: Any) -> DataKey | None:
+    return _KEYS.get(conn.engine)
+
+
+# -- trees of JSON ------------------------------------------------------------------------------
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def protect(tree: Any, key: DataKey | None) -> Any:
+    """A copy of ``tree`` with the value of every personal key sealed (plain without a key;
+    a value sealed already stays as it is)."""
+    if key is None:
+        return tree
+    if isinstance(tree, dict):
+        return {k: (key.seal(v) if is_personal(str(k)) and v not in (None, "") and not is_sealed(v)
+                    else protect(v, key)) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [protect(v, key) for v in tree]
+    return tree
+
+
+def reveal(tree: Any, key: DataKey | None) -> Any:
+    """A copy of ``tree`` with every sealed value opened (plain values as they are)."""
+    if isinstance(tree, str):
+        return _open(tree, key) if tree.startswith(PREFIX) else tree
+    if isinstance(tree, dict):
+        return {k: reveal(v, key) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [reveal(v, key) for v in tree]
+    return tree
+
+
+def has_sealed(tree: Any) -> bool:
+    if isinstance(tree, str):
+        return tree.startswith(PREFIX)
+    if isinstance(tree, dict):
+        return any(has_sealed(v) for v in tree.values())
+    if isinstance(tree, list):
+        return any(has_sealed(v) for v in tree)
+    return False
+
+
+def has_plain_personal(tree: Any) -> bool:
+    """Whether a tree holds a personal value not sealed yet (encrypt-existing's question)."""
+    if isinstance(tree, dict):
+        return any((is_personal(str(k)) and v not in (None, "") and not is_sealed(v))
+                   or has_plain_personal(v) for k, v in tree.items())
+    if isinstance(tree, list):
+        return any(has_plain_personal(v) for v in tree)
+    return False
+
+
+def _open(text: str, key: DataKey | None) -> Any:
+    if key is None:
+        raise ConfigError(f"the database holds personal data sealed with a data key, and no key "
+                          f"is configured — set SUNSHINE_DATA_KEY to the key file ({DOCS})")
+    return key.open(text)
+
+
+def seal_blob(data: bytes, key: DataKey | None) -> bytes:
+    return key.seal_bytes(data) if key is not None else data
+
+
+def open_blob(data: bytes, key: DataKey | None) -> bytes:
+    if not data.startswith(BLOB_PREFIX):
+        return data
+    if key is None:
+        raise ConfigError(f"the database holds case states sealed with a data key, and no key is "
+                          f"configured — set SUNSHINE_DATA_KEY to the key file ({DOCS})")
+    return key.open_bytes(data)
+
+
+def lookup(applicant: str, key: DataKey | None) -> str:
+    """How an applicant flag names its applicant in the table."""
+    return key.lookup(applicant) if key is not None else applicant
+
+
+def mask(value: str) -> str:
+    """A recipient as the outbox table shows it: 138****5678, z***@example.cn, 北京市东城区***."""
+    v = value.strip()
+    if "@" in v:
+        user, _, domain = v.partition("@")
+        return f"{user[:1]}***@{domain}"
+    if sum(c.isdigit() for c in v) >= 7 and all(c.isdigit() or c in "-+ ()" for c in v):
+        return v[:3] + "****" + v[-4:]
+    return v[:6] + "***" if len(v) > 6 else v
