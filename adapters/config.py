@@ -38,7 +38,6 @@ class Settings:
     seal_dir: str = "./seals"
     # personal data at rest (docs/operations.md, 个人信息): a key file, "none" (plain), or unset
     data_key: str = ""
-    retention_years: int = 30  # a case's personal data is kept this long after it closed
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -76,17 +75,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         seal_key=env.get("SUNSHINE_SEAL_KEY", "").strip(),
         seal_dir=env.get("SUNSHINE_SEAL_DIR", "").strip() or "./seals",
         data_key=env.get("SUNSHINE_DATA_KEY", "").strip(),
-        retention_years=_retention(env),
         **_delivery(env),
     )
-
-
-def _retention(env: Mapping[str, str]) -> int:
-    years = _float(env, "SUNSHINE_RETENTION_YEARS", 30)
-    if years != int(years) or not 1 <= years <= 100:
-        raise ConfigError(f"SUNSHINE_RETENTION_YEARS={env.get('SUNSHINE_RETENTION_YEARS')!r} must "
-                          f"be a whole number of years from 1 to 100, e.g. 30")
-    return int(years)
 
 
 def _delivery(env: Mapping[str, str]) -> dict[str, object]:

@@ -174,3 +174,34 @@ def test_production_refuses_to_start_the_web_and_the_worker_without_a_data_key(
         result = run_cli("--db", sqlite_url, *verb)
         assert result.code != 0 and "SUNSHINE_DATA_KEY" in result.err
         assert "docs/operations.md" in result.err
+
+
+def test_no_public_page_or_export_shows_an_applicants_number_phone_or_full_name(
+        sqlite_url, tmp_path) -> None:
+    """Cases with distinctive names, numbers and phones; then what the public and the province
+    see: the lookup (service and page), the exchange export (JSON and CSV), the rating page."""
+    from fastapi.testclient import TestClient
+
+    from adapters.exchange_format import to_csv, to_json
+    from adapters.web.app import create_app
+    from engine.services.exchange import export_exchange
+    from engine.services.supervision import public_lookup
+
+    env, _ = _env(sqlite_url, tmp_path)
+    number = _receive(env)
+    code = case_record(env, number)["query_code"]
+    # the name is not a secret to the case's staff, but the public sees it masked
+    secrets = (*SECRETS, "张三")
+    shown = [json.dumps(public_lookup(env, number, code), ensure_ascii=False, default=str)]
+    with TestClient(create_app(env), follow_redirects=True) as client:
+        for path in ("/", f"/lookup?number={number}&code={code}", f"/rate/{number}?code={code}"):
+            page = client.get(path)
+            if page.status_code == 200:
+                shown.append(page.text)
+        assert number in shown[-1] or any(number in s for s in shown[1:])
+    batches: list = []
+    env.clock.set("2026-04-01T09:00")  # type: ignore[attr-defined]
+    export_exchange(env, A("监察员"), since_last=True, write=batches.append)
+    assert batches and batches[0].records
+    shown += [to_json(batches[0], env.calendar().tz).decode(), to_csv(batches[0]).decode()]
+    assert [s for s in secrets if any(s in text for text in shown)] == []
