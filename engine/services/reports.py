@@ -41,7 +41,10 @@ def sign_report(env: Env, actor: Actor, start: str | date, end: str | date, *,
     if last >= today:
         raise InvalidAction(f"统计期间到 {last} 还没有结束（今天是 {today}），只能签发已结束期间的报告 "
                             f"(sign a report only for a period that has ended)", field="to")
+    from engine.services.time_used import time_by_power
+
     figures = to_dict(statistics(env, actor, first, last, "unit", now=now))
+    figures["time_by_power"] = time_by_power(env, actor, first, last, now=now)  # the PDF's chart
     report = SignedReport(start=first, end=last, figures=figures, sha256=digest(figures),
                           signed_by=actor.login, signed_at=at, written_at=env.written_at())
     with env.uow() as uow:

@@ -400,14 +400,18 @@ def test_a_signed_report_keeps_its_figures_and_prints_the_same_pdf_and_workbook_
     jiancha = identity.resolve(env, "jiancha")
     signed = sign_report(env, jiancha, "2026-03-01", "2026-03-29")
     assert signed.id and signed.signed_by == "jiancha"
-    assert signed.figures == to_dict(statistics(env, jiancha, "2026-03-01", "2026-03-29"))
+    from engine.services.time_used import time_by_power
+
+    by_power = time_by_power(env, jiancha, "2026-03-01", "2026-03-29")
+    assert by_power and signed.figures == {
+        **to_dict(statistics(env, jiancha, "2026-03-01", "2026-03-29")), "time_by_power": by_power}
     # a breach decided after the sign-off changes today's figures, not the signed report
     pending = next(b for b in list_breaches(env, decided=False)
                    if b.person != "jiancha" and b.occurred_at.date() <= dt.date(2026, 3, 29))
     decide_breach(env, pending.id, measure="诫勉教育", reasons="首次", actor=jiancha,
                   now=dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC))
     later = to_dict(statistics(env, jiancha, "2026-03-01", "2026-03-29"))
-    assert later != signed.figures
+    assert later != {k: v for k, v in signed.figures.items() if k != "time_by_power"}
     again = get_report(env, jiancha, signed.id)
     assert again.figures == signed.figures and again.sha256 == signed.sha256
     total = again.table.total
@@ -416,6 +420,7 @@ def test_a_signed_report_keeps_its_figures_and_prints_the_same_pdf_and_workbook_
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "2026-03-01 至 2026-03-29 电子监察报告" in text
+    assert "平均用时与承诺时限（按事项" in text and by_power[0]["name"] in text  # the per-power chart
     assert f"办结 {total.n('decided')} 件" in text and again.sha256[:32] in text.replace("\n", "")
     book = openpyxl.load_workbook(write_xlsx(again, tmp_path / "report.xlsx",
                                              signer="孙监察（jiancha）", local_time="x"))
