@@ -283,7 +283,8 @@ def check_source(source: str, mode: str = "exec") -> list[str]:
         return [f"not valid Python (line {err.lineno}: {err.msg})"]
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = ", ".join(a.name for a in node.names)
+            names = (node.module or ".") if isinstance(node, ast.ImportFrom) else ", ".join(
+                a.name for a in node.names)
             problems.append(f"imports a module ({names}); scripts may not import anything")
         elif isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
             problems.append(f"uses `{node.id}`, which is not available to BPMN scripts")
