@@ -465,7 +465,7 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         for key, value in data.items():
             problem = json_problem(f"the variable `{key}`", value)
             if problem:
-                raise ScriptError(f"the BPMN script's result cannot be kept: {problem}")
+                raise ScriptError(f"the BPMN script's result cannot be recorded: {problem}")
         return {"ok": True, "data": data}
     except MemoryError:
         return {"ok": False, "retire": True, "error": (
