@@ -917,6 +917,12 @@ class MemoryComplaintRepository(_Repo):
         self.save(complaint)
 
 
+class MemoryTrailReads(_Repo):
+    def case_page(self, after: int, limit: int) -> list[tuple[int, str]]:
+        found = sorted((c.id, c.number) for c in self.tx.values("cases") if c.id > after)
+        return found[:limit]
+
+
 class MemoryUnitOfWork:
     """One transaction over all repositories; ``commit`` once, anything else is discarded."""
 
@@ -952,6 +958,7 @@ class MemoryUnitOfWork:
         self.start_requests = MemoryStartRequestRepository(tx)
         self.ratings = MemoryRatingRepository(tx)
         self.complaints = MemoryComplaintRepository(tx)
+        self.trail = MemoryTrailReads(tx)
 
     def commit(self) -> None:
         tx = self._require()

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.audit import next_event
+from engine.audit_replay import record as record_supervised
 from engine.calendar import WorkingCalendar
 from engine.case_clock import ClockRules
 from engine.case_supervision import SupervisionRules
@@ -218,10 +219,14 @@ class Case(WindowRules, ClockRules, SupervisionRules):
         self.steps.sort(key=lambda s: (s.ready_at, s.id))  # the order a load gives
 
     def flush_workflow(self) -> None:
-        """Serialize the workflow into ``workflow_state`` if it was loaded (before saving).
+        """Before saving (every store calls it first): record what changed of what supervisors
+        read as one audit event (engine/audit_replay.py; nothing when the service recorded it
+        already with the notices it queues), and serialize the workflow into
+        ``workflow_state`` if it was loaded.
 
         A script may leave a value no record can hold (a set, a date object, NaN): that is the
         process's fault, said in the process's terms, and nothing is saved."""
+        record_supervised(self)
         if self._runtime is not None:
             state = self._runtime.state()
             try:

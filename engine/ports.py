@@ -257,6 +257,14 @@ class ComplaintRepository(Protocol):
     def link_breach(self, number: str, ref: str) -> None: ...
 
 
+class TrailReads(Protocol):
+    """Reads for replaying the audit trail (engine/audit_replay.py)."""
+
+    def case_page(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(id, number) of up to ``limit`` cases with an id above ``after``, by id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     definitions: DefinitionRepository
     cases: CaseRepository
@@ -277,6 +285,7 @@ class UnitOfWork(Protocol):
     ratings: RatingRepository
     complaints: ComplaintRepository
     exchange: ExchangeRepository
+    trail: TrailReads
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

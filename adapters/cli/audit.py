@@ -45,16 +45,72 @@ def seal(ctx: Ctx, key: str, out: str) -> None:
 
 
 @audit.command("verify")
-@click.option("--against", "against", required=True, type=click.Path(dir_okay=False),
+@click.argument("numbers", nargs=-1)
+@click.option("--all", "every", is_flag=True,
+              help="Replay every case's trail against its rows (a page of cases at a time).")
+@click.option("--against", "against", default=None, type=click.Path(dir_okay=False),
               help="A seal file (seal-….json) to check the stored trail against.")
 @click.option("--public-key", "public_key", default=None, type=click.Path(dir_okay=False),
               help="The published public key; without it the key inside the seal is used, "
                    "which proves only that the file is unchanged since it was signed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def verify(ctx: Ctx, against: str, public_key: str | None, as_json: bool) -> None:
-    """Prove that no sealed event was altered, removed or reordered since the seal (exit 12
-    naming each case and event when one was)."""
+def verify(ctx: Ctx, numbers: tuple[str, ...], every: bool, against: str | None,
+           public_key: str | None, as_json: bool) -> None:
+    """Replay the trail against the rows supervisors read (CASE… or --all), or prove against a
+    seal (--against FILE) that no sealed event was altered, removed or reordered; exit 12
+    naming each case, row and field when something was."""
+    from engine.errors import ConfigError
+
+    if against is not None:
+        if numbers or every:
+            raise ConfigError("--against checks the whole sealed trail: give it without case "
+                              "numbers or --all")
+        _verify_seal(ctx, against, public_key, as_json)
+        return
+    if public_key is not None:
+        raise ConfigError("--public-key goes with --against FILE (the seal it checks)")
+    if bool(numbers) == every:
+        raise ConfigError("name the cases to check (audit verify 2026-食品-000123 …) or give "
+                          "--all, not both")
+    _verify_replay(ctx, numbers, as_json)
+
+
+def _verify_replay(ctx: Ctx, numbers: tuple[str, ...], as_json: bool) -> None:
+    from engine.errors import TrailAltered
+    from engine.services.audit_check import check
+
+    counts = {"matches": 0, "not_covered": 0, "altered": 0}
+    problems: list[str] = []
+    results = []
+    for found in check(ctx.env, numbers):
+        counts[found.status] += 1
+        problems += [f"{found.number}: {p}" for p in found.problems]
+        if as_json:
+            results.append({"case": found.number, "status": found.status, "events": found.events,
+                            "covered_since": found.covered_since,
+                            "problems": list(found.problems)})
+        elif found.status == "altered":
+            click.echo(f"✗ {found.number} 记录被改动 altered ({found.events} events)")
+            for problem in found.problems:
+                click.echo(f"    {problem}")
+        elif numbers:
+            text = ("与记录一致 rows match the trail" if found.status == "matches" else
+                    "未覆盖 not covered: recorded before the trail carried what supervisors "
+                    "read; covered from its next change")
+            click.echo(f"✓ {found.number} {text} ({found.events} events)")
+    total = sum(counts.values())
+    if as_json:
+        echo_json({"cases": total, **counts, "results": results})
+    else:
+        click.echo(f"审计回放 trail replayed for {total} cases: {counts['matches']} match, "
+                   f"{counts['not_covered']} not covered (recorded before the replay), "
+                   f"{counts['altered']} altered")
+    if problems:
+        raise TrailAltered(problems)
+
+
+def _verify_seal(ctx: Ctx, against: str, public_key: str | None, as_json: bool) -> None:
     from adapters.sealing import read_public_key, read_seal
     from adapters.sealing import verify as check_signature
     from engine.errors import TrailAltered

@@ -22,6 +22,7 @@ from adapters.sql import repositories as r
 from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
 from adapters.sql.outbox import SqlOutboxRepository
 from adapters.sql.read_models import SqlSupervisionReads
+from adapters.sql.trail_reads import SqlTrailReads
 from adapters.sql.users import SqlStartRequestRepository, SqlUserRepository
 from adapters.sql.web_sessions import SqlWebSessionRepository
 from engine.errors import Conflict
@@ -105,6 +106,7 @@ class SqlUnitOfWork:
         self.web_sessions = SqlWebSessionRepository(c)
         self.ratings = r.SqlRatingRepository(c)
         self.complaints = r.SqlComplaintRepository(c, self._plans)
+        self.trail = SqlTrailReads(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from engine.applicants import Applicant
+from engine.audit_replay import record, remember
 from engine.case import Case, Setting
 from engine.catalogue import Power
 from engine.deadlines import end_of_day
@@ -48,8 +49,10 @@ def load(env: Env, uow: UnitOfWork, number: str | None = None, *, case_id: int |
 
 
 def prepare(env: Env, uow: UnitOfWork, case: Case) -> Case:
-    """Give a loaded case its setting, and its live workflow when it is exactly the stored one."""
+    """Give a loaded case its setting, and its live workflow when it is exactly the stored one;
+    remember what supervisors read of it as loaded (the next save records what changed)."""
     case.attach(setting(env, uow, case.definition_id))
+    remember(case)
     # The live workflow this process last committed for the case, if it is still the stored one:
     # taken out (never shared between two units of work) and used only on an exact match.
     live = env.live.pop(case.id, None)
@@ -114,6 +117,7 @@ def save_case(uow: UnitOfWork, case: Case, at: datetime) -> None:
 
     name_people(uow, case)  # a breach on a step nobody claimed: the post's holder or leader
     notices = notices_for(case)  # from the events this unit of work raised (saved next)
+    record(case, notices)  # the change to what supervisors read, as one audit event
     uow.cases.save(case)
     queue(uow, case, notices, at)
 
