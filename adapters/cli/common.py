@@ -44,7 +44,10 @@ class Ctx:
             from adapters.bootstrap import FixedClock, build_env, schema_problem
             from adapters.config import load_settings
 
+            from adapters.sql.pii import refuse_without_key
+
             settings = load_settings(db=self.db)
+            refuse_without_key(settings.data_key, settings.mode)  # every verb, not only the web
             if self.now_text and settings.mode == "production":
                 raise ConfigError(
                     "--now（时间穿越）只能在测试或演示安装中使用：设置 SUNSHINE_MODE=test 或 demo；"

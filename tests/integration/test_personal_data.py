@@ -166,11 +166,11 @@ def test_data_key_generate_writes_a_private_file_and_never_overwrites(run_cli, t
     assert out.read_bytes() == content
 
 
-def test_production_refuses_to_start_the_web_and_the_worker_without_a_data_key(
+def test_production_refuses_the_web_the_worker_and_every_verb_without_a_data_key(
         run_cli, sqlite_url, monkeypatch) -> None:
     monkeypatch.setenv("SUNSHINE_MODE", "production")
     monkeypatch.delenv("SUNSHINE_DATA_KEY")
-    for verb in (("worker", "--once"), ("web", "--port", "0")):
+    for verb in (("worker", "--once"), ("web", "--port", "0"), ("case", "list")):
         result = run_cli("--db", sqlite_url, *verb)
         assert result.code != 0 and "SUNSHINE_DATA_KEY" in result.err
         assert "docs/operations.md" in result.err
