@@ -29,7 +29,7 @@ from adapters.web.render import render
 from adapters.web.sessions import Signed
 from adapters.web.uploads import UPLOAD_LIMIT, Upload, label, uploaded
 from engine.catalogue import Power
-from engine.errors import SunshineError
+from engine.errors import Forbidden, SunshineError
 from engine.modeler_form import CHOICES
 from engine.services import modeler
 
@@ -195,11 +195,16 @@ def validate(request: Request, sent: tuple[Signed, dict[str, Any]] = Depends(mod
              ) -> Response:
     """As the designer types: the same rules as lint, on the drawing with the form applied
     (nothing kept)."""
+    from engine.services.web_views import DESIGN, require_role
+
     signed, values = sent
+    require_role(env_of(request), signed.actor, DESIGN, target="validate")
     try:
         done = modeler.edit(env_of(request), signed.actor, _xml(values),
                             _field(values, "element"), _field(values, "kind"), values)
         findings = done.findings
+    except Forbidden:
+        raise  # a refusal is a 403 (errors.py), not a finding in a 200 fragment
     except SunshineError as err:
         return render(request, "_message.html", {"error": err})
     return render(request, "designer_modeler_findings.html", {"findings": findings})

@@ -21,8 +21,9 @@ from adapters.web.render import render
 from adapters.web.sessions import Signed
 from engine.applicants import CERTIFICATE_TYPES, Applicant
 from engine.errors import SunshineError
-from engine.identity import Actor
+from engine.identity import Action, Actor
 from engine.services import cases, handling, window_views
+from engine.services.web_views import require_role
 from engine.services.window_views import CORRECT, MATERIAL_STATES, RECEIVED
 
 router = APIRouter(include_in_schema=False)
@@ -71,6 +72,7 @@ def _register_context(request: Request, values: dict[str, Any], *, q: str = "",
 @router.get("/window")
 def window(request: Request, q: str = "", power: str = "",
            signed: Signed = Depends(signed_in)) -> Response:
+    require_role(env_of(request), signed.actor, Action.REGISTER, target="window")
     context = _register_context(request, {"power": power}, q=q[:100], code=power)
     if is_htmx(request) and request.headers.get("HX-Target") == "checklist":
         # the power chosen in the form: its checklist in the form, its guide beside it
@@ -117,6 +119,8 @@ def register(request: Request, form: dict[str, Any] = Depends(read_form),
 
 @router.get("/window/queue")
 def queue(request: Request, signed: Signed = Depends(signed_in)) -> Response:
+    # applicants' names and what they lack: the window's, not every member of staff's
+    require_role(env_of(request), signed.actor, Action.REGISTER, target="window queue")
     page = window_views.window_queue(env_of(request))
     return render(request, "queue.html", {"q": page, "tab": "queue"})
 
