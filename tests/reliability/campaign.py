@@ -5,14 +5,15 @@ PostgreSQL; after every kill the database is checked (tests/reliability/invarian
 One round, at a fixed time ``now`` (SUNSHINE_MODE=test, ``--now``), moved on each round so that
 deadlines fall due and the sweeps have work:
 
-1. two advertising cases reach their decision; ``sunshine web --no-worker`` (uvicorn) and
-   ``sunshine worker`` start;
-2. four API clients (window clerk, inspector, reviewer, approver, certificate clerk, each with an
-   API key) start, accept and complete steps of food-licence cases, and one CLI client completes
-   steps with `sunshine task complete`; every answer 200/201 (exit 0) goes into the ledger;
-3. the worker is SIGKILLed 0–2.5 s after it started sweeping, the web 0.5–4 s after it first
-   answered, each at its own random moment (a kill while a request was in flight, or while due
-   rows were left to fire, is counted as such);
+1. one or two advertising cases reach their decision late; ``sunshine web --no-worker``
+   (uvicorn) and ``sunshine worker`` start;
+2. four API clients (acting as the window clerk, inspector, reviewer, approver and certificate
+   clerk, each with an API key) start up to four new food-licence cases, accept them and
+   complete steps, and one CLI client completes steps with `sunshine task complete`; every
+   answer 200/201 (exit 0) goes into the ledger;
+3. the worker is SIGKILLed 0–1.5 s after it started (its sweep, then its delivery), the web
+   0.5–4 s after it first answered, each at its own random moment (a kill while a request was
+   in flight, or while due rows were left to fire, is counted as such);
 4. the clients stop and the database is checked: every invariant, and every seal the workers
    wrote is verified against the trail (`audit verify --against`).
 
@@ -110,7 +111,7 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
     child_env = sunshine_env(workdir, SUNSHINE_SEAL_KEY=str(seal_key))
     web = Served("web", url, workdir, port=port, env=child_env)
     worker = Served("worker", url, workdir, env=child_env)
-    shared = Shared(max_cases=max(12, 3 * rounds))
+    shared = Shared(max_cases=0)
     clients = [ApiClient(shared, web.base, keys, seed * 100 + i) for i in range(4)]
     cli = CliClient(shared, url, workdir, seed * 100 + 99)
     for c in (*clients, cli):
@@ -121,12 +122,13 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
         for r in range(rounds):
             now = T0 + step * (r + 1)
             cli.now = now
-            seed_adverts(checker, 2, now)  # more deadlines to fall due in later rounds
+            shared.max_cases = 4 * (r + 1) + 4  # new cases round after round: steps to the end
+            seed_adverts(checker, 2 if rounds <= 10 else 1, now)  # deadlines for later rounds
             web.start(now)
             worker.start(now)
             t_start = time.monotonic()
             worker.wait_ready()
-            kill_at = {"worker": time.monotonic() + rnd.uniform(0.0, 2.5)}  # its sweep begins
+            kill_at = {"worker": time.monotonic() + rnd.uniform(0.0, 1.5)}  # its sweep begins
             web.wait_ready()
             shared.running.set()
             kill_at["web"] = time.monotonic() + rnd.uniform(0.5, 4.0)
