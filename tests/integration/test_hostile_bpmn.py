@@ -8,7 +8,7 @@ a whole chart, correct names. Never a traceback, never a line of /etc/passwd, ne
 version, never a half-written chart, always within the bounds.
 
 The 50 MB, 200 MB and 100 MB-attribute files, and flowchart and deploy for most payloads, run
-under the reliability marker (`make reliability-bpmn`, or `pytest -m reliability
+under the reliability marker (`.venv/bin/pytest -m reliability
 tests/integration/test_hostile_bpmn.py`); the rest runs in `make test` (about 40 s).
 """
 
