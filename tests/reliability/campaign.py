@@ -48,7 +48,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tests.reliability.clients import ApiClient, CliClient, Shared
-from tests.reliability.installation import SPAN, T0, install, seed_adverts
+from tests.reliability.installation import SPAN, T0, env_at, install, seed_adverts
 from tests.reliability.invariants import check, due_left
 from tests.reliability.processes import Served, free_port, sunshine_env
 
@@ -96,9 +96,6 @@ class Figures:
 def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int = 1,
                 log: Any = print) -> Figures:
     """``kills`` SIGKILLs (half of them web processes, half workers) on one database."""
-    from adapters.bootstrap import FixedClock, build_env
-    from adapters.config import Settings
-    from engine.services.context import Rules
 
     started = time.monotonic()
     rnd = random.Random(seed)
@@ -116,7 +113,7 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
     cli = CliClient(shared, url, workdir, seed * 100 + 99)
     for c in (*clients, cli):
         c.start()
-    checker = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
+    checker = env_at(url, workdir, T0)
     verified: set[str] = set()
     try:
         for r in range(rounds):
@@ -179,7 +176,7 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
     fig.problems += _verify_seals(checker, workdir / "seals", verified)
     fig.problems += _seal_and_verify_with_the_cli(url, workdir, final, child_env, seal_key)
     fig.seals_verified = len(verified) + 1
-    fig.problems += _case_show_for_every_case(checker, url, final)
+    fig.problems += _case_show_for_every_case(checker, url, final, child_env["SUNSHINE_DATA_KEY"])
     _notice_figures(checker, workdir, fig)
     fig.cases, fig.steps_completed_total = counts.cases, counts.steps_completed
     fig.cards, fig.breaches, fig.deemed_approvals = counts.cards, counts.breaches, counts.deemed
@@ -275,7 +272,7 @@ def _seal_and_verify_with_the_cli(url: str, workdir: Path, at: datetime, env: di
     return problems
 
 
-def _case_show_for_every_case(env: Any, url: str, at: datetime) -> list[str]:
+def _case_show_for_every_case(env: Any, url: str, at: datetime, key: str) -> list[str]:
     """`sunshine case show N --json` for every case (in this process: one CLI call each)."""
     from adapters.cli import main
     from adapters.sql import tables as t
@@ -283,8 +280,8 @@ def _case_show_for_every_case(env: Any, url: str, at: datetime) -> list[str]:
     with env.engine.connect() as conn:
         numbers = list(conn.execute(sa.select(t.cases.c.number)).scalars())
     problems = []
-    mode = os.environ.get("SUNSHINE_MODE")
-    os.environ["SUNSHINE_MODE"] = "test"  # --now: a test installation
+    saved = {k: os.environ.get(k) for k in ("SUNSHINE_MODE", "SUNSHINE_DATA_KEY")}
+    os.environ.update(SUNSHINE_MODE="test", SUNSHINE_DATA_KEY=key)  # as the child processes
     try:
         for number in numbers:
             out, err = io.StringIO(), io.StringIO()
@@ -296,10 +293,11 @@ def _case_show_for_every_case(env: Any, url: str, at: datetime) -> list[str]:
             elif json.loads(out.getvalue())["number"] != number:
                 problems.append(f"case show {number} --json printed another case")
     finally:
-        if mode is None:
-            os.environ.pop("SUNSHINE_MODE", None)
-        else:
-            os.environ["SUNSHINE_MODE"] = mode
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return problems
 
 

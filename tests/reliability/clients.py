@@ -148,15 +148,12 @@ class CliClient(threading.Thread):
 
     def __init__(self, shared: Shared, url: str, workdir: Path, seed: int) -> None:
         super().__init__(daemon=True)
-        from adapters.bootstrap import FixedClock, build_env
-        from adapters.config import Settings
-        from engine.services.context import Rules
+        from tests.reliability.installation import env_at
 
         self.shared, self.url, self.workdir = shared, url, workdir
         self.random = random.Random(seed)
         self.now = T0
-        self.env = build_env(Settings(database_url=url, rules=Rules(), mode="test"),
-                             FixedClock(T0))
+        self.env = env_at(url, workdir, T0)
 
     def run(self) -> None:
         from adapters.sql import tables as t

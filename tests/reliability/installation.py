@@ -1,6 +1,10 @@
 """The installation every fault test works on: a migrated database with the food licence and
-the outdoor advertising permit deployed, the staff and their API keys, a sealing key, and
-advertising cases waiting at their decision (deemed approved when a sweep finds them late)."""
+the outdoor advertising permit deployed, the staff and their API keys, a data key (personal data
+sealed at rest, as production requires) and a sealing key in the work directory, and
+advertising cases waiting at their decision (deemed approved when a sweep finds them late).
+
+``env_at(url, workdir, at)`` is this process's Env on the installation, with the same settings
+the child processes read from ``processes.sunshine_env``."""
 
 from __future__ import annotations
 
@@ -28,20 +32,29 @@ STAFF = {
 HANDLERS = ("hecha", "shenhe", "juzhang", "zhizheng")
 FORMS = {"审批决定": {"decision": "approve", "opinion": "准予许可"}}
 
+def env_at(url: str, workdir: Path, at: datetime) -> Any:
+    from adapters.bootstrap import FixedClock, build_env
+    from adapters.config import Settings
+    from engine.services.context import Rules
+
+    return build_env(Settings(database_url=url, rules=Rules(), mode="test",
+                              data_key=str(workdir / "data.key")), FixedClock(at))
+
+
 def install(url: str, workdir: Path) -> tuple[dict[str, str], Path]:
     """A migrated database with the food licence and the outdoor advertising permit deployed,
     the staff, their API keys and a sealing key; a few advertising cases already waiting at
     their decision (they are deemed approved when a sweep finds them late). Returns the keys
     (login → Authorization header) and the private key's path."""
-    from adapters.bootstrap import FixedClock, build_env, upgrade_database
-    from adapters.config import Settings
+    from adapters.bootstrap import upgrade_database
     from adapters.sealing import generate_key
+    from adapters.sql import pii
     from engine.identity import Actor, Role
     from engine.services import identity
     from engine.services.catalogue_admin import deploy
-    from engine.services.context import Rules
 
-    env = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
+    pii.generate(workdir / "data.key")
+    env = env_at(url, workdir, T0)
     upgrade_database(env.engine)  # type: ignore[attr-defined]
     designer = Actor(login="sheji", name="sheji", unit=CENTRE, roles=frozenset({Role.DESIGNER}))
     deploy(env, [str(ROOT / "processes" / "food_business_licence.bpmn"),

@@ -34,12 +34,13 @@ def free_port() -> int:
 
 
 def sunshine_env(workdir: Path, **extra: str) -> dict[str, str]:
-    """The environment of every child process: test mode (time travel), the notices and the
-    seals in the work directory, unbuffered output."""
+    """The environment of every child process: test mode (time travel), the data key, the
+    notices and the seals in the work directory, unbuffered output."""
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "SUNSHINE_MODE": "test", "SUNSHINE_PRINT_DIR": str(workdir / "notices"),
             "SUNSHINE_SMS_GATEWAY": "log", "SUNSHINE_SMS_LOG": str(workdir / "sms.log"),
-            "SUNSHINE_SEAL_DIR": str(workdir / "seals"), "SUNSHINE_SWEEP_INTERVAL": "1", **extra}
+            "SUNSHINE_SEAL_DIR": str(workdir / "seals"), "SUNSHINE_SWEEP_INTERVAL": "1",
+            "SUNSHINE_DATA_KEY": str(workdir / "data.key"), **extra}
 
 
 class Served:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.reliability.installation import FOOD, T0, install, seed_adverts
+from tests.reliability.installation import FOOD, T0, env_at, install, seed_adverts
 from tests.reliability.invariants import Ledger, check, due_left
 from tests.reliability.processes import Relay, Served, free_port, sunshine_env
 from tests.staff import id_number
@@ -59,9 +59,6 @@ def _unavailable(r: httpx.Response) -> None:
 @pytest.mark.slow
 def test_postgresql_cut_off_answers_503_then_recovers_and_the_worker_backs_off(
         pg_url: str, tmp_path: Path) -> None:
-    from adapters.bootstrap import FixedClock, build_env
-    from adapters.config import Settings
-    from engine.services.context import Rules
 
     keys, _ = install(pg_url, tmp_path)
     relay = Relay("127.0.0.1", 5432)
@@ -72,7 +69,7 @@ def test_postgresql_cut_off_answers_503_then_recovers_and_the_worker_backs_off(
     child = sunshine_env(tmp_path)
     web = Served("web", via_relay, tmp_path, port=free_port(), env=child)
     worker = Served("worker", via_relay, tmp_path, env=child)
-    direct = build_env(Settings(database_url=pg_url, rules=Rules(), mode="test"), FixedClock(now))
+    direct = env_at(pg_url, tmp_path, now)
     web.start(now)
     worker.start(now)
     try:
@@ -139,14 +136,11 @@ def test_a_sqlite_database_locked_by_another_process_answers_503_then_recovers(
     or the JSON; once the lock is released the same requests go through."""
     from fastapi.testclient import TestClient
 
-    from adapters.bootstrap import FixedClock, build_env
-    from adapters.config import Settings
     from adapters.web.app import create_app
-    from engine.services.context import Rules
 
     url = f"sqlite:///{tmp_path / 'sunshine.db'}"
     keys, _ = install(url, tmp_path)
-    env = build_env(Settings(database_url=url, rules=Rules(), mode="test"), FixedClock(T0))
+    env = env_at(url, tmp_path, T0)
 
     @sa.event.listens_for(env.engine, "connect")  # type: ignore[attr-defined]
     def _short_wait(dbapi_conn: Any, _record: Any) -> None:
@@ -195,14 +189,11 @@ def test_a_connection_lost_while_postgresql_commits_is_a_503_and_nothing_is_writ
     import psycopg
     from fastapi.testclient import TestClient
 
-    from adapters.bootstrap import FixedClock, build_env
-    from adapters.config import Settings
     from adapters.sql import pg_path
     from adapters.web.app import create_app
-    from engine.services.context import Rules
 
     keys, _ = install(pg_url, tmp_path)
-    env = build_env(Settings(database_url=pg_url, rules=Rules(), mode="test"), FixedClock(T0))
+    env = env_at(pg_url, tmp_path, T0)
     api = TestClient(create_app(env), headers={"Authorization": keys["chuangkou"]})
     number = api.post("/api/cases", json={**APPLICATION, "request_key": "p1"}).json()["number"]
     real = pg_path.run_plans
