@@ -55,10 +55,14 @@ _CASE_FIELDS = ("power_code", "definition_id", "applicant", "channel", "mode", "
                 "closed_at")
 _APPENDED = ("flag:", "notice:")  # parts only ever added, read from their own tables
 Parts = dict[str, dict[str, Any]]
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_RECORDED = "_supervised_recorded"  # the events as they stood when ``record`` last ran
 
 
 def _plain(value: Any) -> Any:
     """JSON-ready and canonical: instants in UTC (a naive one is UTC), dates as YYYY-MM-DD."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -136,7 +140,10 @@ def remember(case: Case) -> None:
 
 def record(case: Case, notices: Sequence[Notice] = ()) -> None:
     """Append the ``supervised`` event for what this unit of work changed in the projection
-    (before the save; nothing when nothing supervisors read changed)."""
+    (before the save; nothing when nothing supervisors read changed). The store calls it again
+    as it saves (Case.flush_workflow): nothing to do when no event came since."""
+    if not notices and case.__dict__.get(_RECORDED) == _events_mark(case):
+        return
     now = case_parts(case)
     base = case.__dict__.get(_BASE)
     covered = MARK in case.data
@@ -162,6 +169,11 @@ def record(case: Case, notices: Sequence[Notice] = ()) -> None:
         if not covered:
             case.data[MARK] = case.data["audit_head"][0]
     case.__dict__[_BASE] = now
+    case.__dict__[_RECORDED] = _events_mark(case)
+
+
+def _events_mark(case: Case) -> tuple[int, int]:
+    return len(case.new_events), id(case.new_events[-1]) if case.new_events else 0
 
 
 _MISSING = object()

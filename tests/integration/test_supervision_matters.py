@@ -98,7 +98,7 @@ def card_on(env: Env, number: str, kind: str, step: str | None = None) -> Any:
 
 
 def trail(env: Env, number: str) -> list[str]:
-    return [e["kind"] for e in case_record(env, number)["history"]]
+    return [e["kind"] for e in case_record(env, number)["history"] if e["kind"] != "supervised"]
 
 
 def refused(fn: Any, error: type[Exception], *words: str) -> Exception:
