@@ -108,7 +108,7 @@ def test_the_worker_warns_at_start_from_1_october(
     import adapters.scheduler
 
     started: list[float] = []
-    monkeypatch.setattr(adapters.scheduler, "run_worker", lambda env, every: started.append(every))
+    monkeypatch.setattr(adapters.scheduler, "run_worker", lambda env, every, **_: started.append(every))
     october = sun.ok("worker", "--interval", "5", now=f"{LAST}-10-01T09:00")
     assert started == [5.0]
     assert WARNING in october.err and "calendar import" in october.err
