@@ -5,15 +5,16 @@ PostgreSQL; after every kill the database is checked (tests/reliability/invarian
 One round, at a fixed time ``now`` (SUNSHINE_MODE=test, ``--now``), moved on each round so that
 deadlines fall due and the sweeps have work:
 
-1. one or two advertising cases reach their decision late; ``sunshine web --no-worker``
+1. four advertising cases reach their decision late; ``sunshine web --no-worker``
    (uvicorn) and ``sunshine worker`` start;
 2. four API clients (acting as the window clerk, inspector, reviewer, approver and certificate
    clerk, each with an API key) start up to four new food-licence cases, accept them and
    complete steps, and one CLI client completes steps with `sunshine task complete`; every
    answer 200/201 (exit 0) goes into the ledger;
-3. the worker is SIGKILLed 0–1.5 s after it started (its sweep, then its delivery), the web
-   0.5–4 s after it first answered, each at its own random moment (a kill while a request was
-   in flight, or while due rows were left to fire, is counted as such);
+3. the worker is SIGKILLed 0–3 s after it started (it builds its Env, sweeps, then delivers
+   the notices), the web 0.5–4 s after it first answered, each at its own random moment (what
+   each kill interrupted is counted: a request in flight; the worker's start, sweep or
+   delivery);
 4. the clients stop and the database is checked: every invariant, and every seal the workers
    wrote is verified against the trail (`audit verify --against`).
 
@@ -38,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -49,7 +51,7 @@ import sqlalchemy as sa
 
 from tests.reliability.clients import ApiClient, CliClient, Shared
 from tests.reliability.installation import SPAN, T0, env_at, install, seed_adverts
-from tests.reliability.invariants import check, due_left
+from tests.reliability.invariants import check, claimed_unsent, due_left
 from tests.reliability.processes import Served, free_port, sunshine_env
 
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
@@ -62,7 +64,9 @@ class Figures:
     kills_web: int = 0
     kills_worker: int = 0
     web_kills_mid_request: int = 0
-    worker_kills_with_due_rows: int = 0
+    worker_kills_mid_sweep: int = 0
+    worker_kills_before_sweeping: int = 0
+    worker_kills_mid_delivery: int = 0
     restarts: int = 0
     api_requests: int = 0
     cli_steps: int = 0
@@ -120,27 +124,24 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
             now = T0 + step * (r + 1)
             cli.now = now
             shared.max_cases = 4 * (r + 1) + 4  # new cases round after round: steps to the end
-            seed_adverts(checker, 2 if rounds <= 10 else 1, now)  # deadlines for later rounds
+            seed_adverts(checker, 4, now)  # deadlines for later rounds: longer sweeps
             web.start(now)
             worker.start(now)
             t_start = time.monotonic()
-            worker.wait_ready()
-            kill_at = {"worker": time.monotonic() + rnd.uniform(0.0, 1.5)}  # its sweep begins
+            worker.wait_ready()  # it builds its Env, sweeps, then delivers: the kill is timed
+            due = due_left(checker, now)  # from here, on its own
+            killer = threading.Timer(rnd.uniform(0.0, 3.0), _kill_worker,
+                                     (worker, checker, now, due, fig))
+            killer.start()
             web.wait_ready()
             shared.running.set()
-            kill_at["web"] = time.monotonic() + rnd.uniform(0.5, 4.0)
             ready_s = time.monotonic() - t_start
             fig.restarts += 2
-            for who in sorted(kill_at, key=kill_at.get):  # type: ignore[arg-type]
-                time.sleep(max(0.0, kill_at[who] - time.monotonic()))
-                if who == "web":
-                    fig.web_kills_mid_request += shared.inflight > 0
-                    web.kill()
-                    fig.kills_web += 1
-                else:
-                    worker.kill()
-                    fig.kills_worker += 1
-                    fig.worker_kills_with_due_rows += due_left(checker, now) > 0
+            time.sleep(rnd.uniform(0.5, 4.0))
+            fig.web_kills_mid_request += shared.inflight > 0
+            web.kill()
+            fig.kills_web += 1
+            killer.join()
             shared.running.clear()
             _quiesce(shared, cli)
             t_check = time.monotonic()
@@ -194,6 +195,18 @@ def run_backend(backend: str, url: str, kills: int, workdir: Path, *, seed: int 
     fig.seconds = round(time.monotonic() - started, 1)
     log(f"  {backend}: final checks done at {fig.seconds} s")
     return fig
+
+
+def _kill_worker(worker: Served, checker: Any, now: datetime, due: int, fig: Figures) -> None:
+    """SIGKILL the worker and note what it was in the middle of: its sweep (some of the rows due
+    when it started fired, some not), its start (none fired yet), its delivery (notices claimed
+    and not marked sent)."""
+    worker.kill()
+    fig.kills_worker += 1
+    left = due_left(checker, now)
+    fig.worker_kills_mid_sweep += 0 < left < due
+    fig.worker_kills_before_sweeping += 0 < left == due
+    fig.worker_kills_mid_delivery += claimed_unsent(checker, now) > 0
 
 
 def _quiesce(shared: Shared, cli: CliClient) -> None:

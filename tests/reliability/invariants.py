@@ -165,3 +165,10 @@ def due_left(env: Any, at: Any) -> int:
     with env.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(t.timers).where(
             t.timers.c.status == "pending", t.timers.c.due_at <= at)).scalar_one())
+
+
+def claimed_unsent(env: Any, at: Any) -> int:
+    """Notices a delivery pass claimed at ``at`` (under its lease) and has not marked sent."""
+    with env.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox).where(
+            t.outbox.c.status == "pending", t.outbox.c.next_attempt_at > at)).scalar_one())

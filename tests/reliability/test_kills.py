@@ -13,7 +13,7 @@ import pytest
 from tests.reliability.campaign import Figures, campaign
 
 
-def _held(results: list[Figures], kills: int) -> None:
+def _held(results: list[Figures], kills: int, *, worker_seals: bool) -> None:
     assert [f.backend for f in results] == ["sqlite", "postgres"]
     for fig in results:
         assert fig.problems == [], f"{fig.backend}: " + "\n".join(fig.problems[:20])
@@ -24,14 +24,15 @@ def _held(results: list[Figures], kills: int) -> None:
         assert fig.due_left_after_final_sweep == 0
         assert fig.notices and fig.notices_sent == fig.notices
         assert fig.deemed_approvals > 0 and fig.cards > 0
-        assert fig.seals_verified > 1
+        # the final `audit seal`, and in a long run seals the killed workers wrote
+        assert fig.seals_verified > (1 if worker_seals else 0)
 
 
 @pytest.mark.slow
 def test_a_few_kills_of_the_web_and_the_worker_leave_every_invariant_holding() -> None:
-    _held(campaign(4, ["sqlite", "postgres"], log=lambda _m: None), 4)
+    _held(campaign(4, ["sqlite", "postgres"], log=lambda _m: None), 4, worker_seals=False)
 
 
 @pytest.mark.reliability
 def test_a_hundred_kills_per_database_leave_every_invariant_holding() -> None:
-    _held(campaign(100, ["sqlite", "postgres"]), 100)
+    _held(campaign(100, ["sqlite", "postgres"]), 100, worker_seals=True)
