@@ -56,7 +56,7 @@ bench: $(VENV)/.installed services
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The long fault campaign (docs/reliability.md): 100 SIGKILLs of web processes and workers per
-# database, SQLite and PostgreSQL, every invariant checked after each; ≈ 30–40 min on 2 cores.
+# database, SQLite and PostgreSQL, every invariant checked after each; ≈ 20–40 min on 2 cores.
 # `make reliability RELIABILITY_ARGS="--kills 20 --backends sqlite"` for a shorter one.
 reliability: $(VENV)/.installed services
 	$(BIN)/python -m tests.reliability.campaign $(RELIABILITY_ARGS)
