@@ -145,9 +145,10 @@ def test_chains_of_api_calls_get_no_500_and_nothing_outside_the_schema(
     stats = run_state_machine(site, app, monkeypatch, scenarios=40, steps=8)
     assert stats["statuses"][500] == 0
     assert len(stats["operations"]) == OPERATIONS, stats["operations"]
-    # the links carried real numbers and step ids: the chains went past 404
-    for label in ("POST /api/cases", "GET /api/cases/{number}", "GET /api/tasks",
-                  "POST /api/tasks/{task_id}/claim"):
+    # the links carried real numbers: the chains went past 404. (How deep a short run gets —
+    # a step claimed through a link — depends on what Hypothesis draws, which differs between
+    # a run of this file alone and the whole suite; the long run below asserts the claims.)
+    for label in ("POST /api/cases", "GET /api/cases/{number}", "GET /api/tasks"):
         assert stats["ok"][label] > 0, (label, stats["ok"])
 
 
@@ -157,3 +158,5 @@ def test_a_long_run_of_chained_api_calls(site: Site, app: Any,
     stats = run_state_machine(site, app, monkeypatch, scenarios=600, steps=20)
     assert stats["statuses"][500] == 0
     assert len(stats["operations"]) == OPERATIONS
+    for label in ("POST /api/tasks/{task_id}/claim", "POST /api/tasks/{task_id}/complete"):
+        assert stats["ok"][label] > 0, (label, stats["ok"])  # the chains reached the steps
