@@ -276,7 +276,10 @@ def _seal_and_verify_with_the_cli(url: str, workdir: Path, at: datetime, env: di
                   "--out", str(out))
     if sealed.returncode != 0:
         return [f"audit seal failed: {sealed.stdout} {sealed.stderr}"]
-    problems = []  # the workers' seals were verified in this process (the same check)
+    replayed = _cli(url, workdir, env, "--now", at.isoformat(), "audit", "verify", "--all")
+    problems = ([] if replayed.returncode == 0 else
+                [f"audit verify --all: {replayed.stdout[-2000:]} {replayed.stderr[-2000:]}"])
+    # the workers' seals were verified in this process (the same check)
     for path in sorted(out.glob("seal-*.json")):
         done = _cli(url, workdir, env, "--now", at.isoformat(), "audit", "verify", "--against",
                     str(path), "--public-key", str(workdir / "seal.pub"))

@@ -4,8 +4,9 @@
 stopped) and returns what is wrong, one line per problem, with the figures it counted:
 
 - every case loads and its record (what `sunshine case show N --json` prints) is made, its audit
-  chain ``intact``; its ready step rows are exactly the workflow's ready tasks; an open case has
-  no closing time and a closed one has;
+  chain ``intact``, and its trail replayed matches its rows (`sunshine audit verify --all`); its
+  ready step rows are exactly the workflow's ready tasks; an open case has no closing time and
+  a closed one has;
 - every completed step row has exactly one ``step_completed`` event and every such event its
   completed row; every step a client saw committed (HTTP 200/201, CLI exit 0) is there, done by
   that person; every case a client saw started exists, every acceptance is recorded;
@@ -52,6 +53,7 @@ class Counts:
     notices: int = 0
     notices_sent: int = 0
     events: int = 0
+    replayed: int = 0
 
 
 def check(env: Any, ledger: Ledger) -> tuple[list[str], Counts]:
@@ -94,6 +96,14 @@ def check(env: Any, ledger: Ledger) -> tuple[list[str], Counts]:
                             f"tasks are {sorted(tasks)}")
         if case.state.is_open == (case.closed_at is not None):
             problems.append(f"{number}: state {case.state.value} but closed_at {case.closed_at}")
+
+    from engine.services.audit_check import check as replay  # `sunshine audit verify --all`
+
+    for found in replay(env):
+        if found.status != "matches":
+            problems.append(f"{found.number}: audit replay {found.status}: "
+                            f"{'; '.join(found.problems)}")
+        counts.replayed += 1
 
     by_kind: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}
     for e in events:
