@@ -210,20 +210,9 @@ def _shape_x(xml: bytes, element: str) -> float:
     return float(shape[0].get("x"))  # type: ignore[arg-type]
 
 
-# Shipped without <bpmndi:BPMNDiagram>: bpmn-js, like every modeler, has no layout to draw them
-# from. Known and named here, strict: the test fails as soon as they carry their diagram, so this
-# list has to shrink with them. (pre_decision_disclosure and public_notice got theirs from
-# `sunshine layout`.)
-NO_DIAGRAM: set[str] = set()
-
-
-def _shipped() -> list[Any]:
-    return [pytest.param(p, marks=pytest.mark.xfail(
-        strict=True, reason=f"{p.name} has no bpmndi:BPMNDiagram: no modeler can draw it"))
-        if p.name in NO_DIAGRAM else p for p in sorted(PROCESSES.glob("*.bpmn"))]
-
-
-@pytest.mark.parametrize("path", _shipped(), ids=lambda p: p.stem)
+# Every shipped process carries its diagram (a file without one gets it from `sunshine layout`;
+# tests/integration/test_bpmn_layout.py checks that each has one), so each must round-trip.
+@pytest.mark.parametrize("path", sorted(PROCESSES.glob("*.bpmn")), ids=lambda p: p.stem)
 def test_a_shipped_process_round_trips_through_the_modeler_unchanged_in_meaning(
         path: Path, server: str, browser: Any, tmp_path: Path) -> None:
     original = path.read_bytes()
