@@ -221,9 +221,12 @@ class OutboxRepository(Protocol):
 
 class Sender(Protocol):
     """One delivery channel (print queue, e-mail, SMS): deliver one document to one recipient,
-    or raise (the notice is retried later); never partly."""
+    or raise (the notice is retried later); never partly. ``key`` is the notice's identity
+    (its dedupe key): a delivery that succeeded but whose success was never recorded (the
+    worker killed in between) is tried again with the same key, and a channel that can drop
+    the repeat by it must (docs/operations.md, 通知送达)."""
 
-    def send(self, document: Document, recipient: str) -> None: ...
+    def send(self, document: Document, recipient: str, *, key: str = "") -> None: ...
 
 
 class RatingRepository(Protocol):

@@ -78,7 +78,7 @@ class PrintQueue:
         self.directory = Path(directory)
         self.font_path, self.font_family = font_path, font_family
 
-    def send(self, document: Document, recipient: str) -> None:
+    def send(self, document: Document, recipient: str, *, key: str = "") -> None:
         font = register_cjk_font(self.font_path, self.font_family)
         data = render_pdf(document, recipient, font)
         self.directory.mkdir(parents=True, exist_ok=True)

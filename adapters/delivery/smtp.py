@@ -8,6 +8,7 @@ error) is raised as it is; the delivery service records it and retries later.
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 import uuid
@@ -32,21 +33,24 @@ class SmtpSender:
     timeout: float = 30.0
     clock: Any = field(default=None, compare=False)  # the Date header; None: the server adds it
 
-    def message(self, document: Document, recipient: str) -> EmailMessage:
+    def message(self, document: Document, recipient: str, key: str = "") -> EmailMessage:
         msg = EmailMessage()
         msg["Subject"] = email_subject(document)
         msg["From"] = self.sender
         msg["To"] = recipient
         if self.clock is not None:
             msg["Date"] = format_datetime(self.clock.now())
-        msg["Message-ID"] = f"<{uuid.uuid4().hex}@{self.sender.rpartition('@')[2] or 'sunshine'}>"
+        # the notice's own identity when it has one: a message sent again after a lost answer
+        # keeps its Message-ID, by which mail servers and readers drop the repeat
+        ident = hashlib.sha256(key.encode()).hexdigest()[:32] if key else uuid.uuid4().hex
+        msg["Message-ID"] = f"<{ident}@{self.sender.rpartition('@')[2] or 'sunshine'}>"
         msg.set_content(render_text(document), charset="utf-8")
         return msg
 
-    def send(self, document: Document, recipient: str) -> None:
+    def send(self, document: Document, recipient: str, *, key: str = "") -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password)
-            smtp.send_message(self.message(document, recipient))
+            smtp.send_message(self.message(document, recipient, key))

@@ -77,7 +77,7 @@ def deliver_due(env: Env, senders: Mapping[Any, Sender], now: datetime | None = 
     for row in rows:
         assert row.id is not None
         try:
-            by_channel[row.channel.value].send(row.document, row.recipient)
+            by_channel[row.channel.value].send(row.document, row.recipient, key=row.dedupe)
         except Exception as err:  # any failure of a channel is this notice's, never the pass's
             at = env.now(now)
             give_up = row.attempts >= MAX_ATTEMPTS

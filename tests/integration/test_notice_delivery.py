@@ -250,3 +250,26 @@ def test_on_sqlite_notices_are_queued_after_the_save_never_before(sqlite_url, tm
         case.accept(now=T0 + dt.timedelta(hours=1), actor="wang")
         with pytest.raises(RuntimeError, match="after the case is saved"):
             queue(uow, case, notices_for(case), T0)
+
+
+def test_a_notice_sent_again_after_its_success_was_lost_is_texted_once_and_keeps_its_message_id(
+        sqlite_url, tmp_path, smtp) -> None:
+    """The worker killed after the gateway accepted a message and before the row was marked sent:
+    the next pass sends it again with the same notice key; the SMS gateway drops the repeat and the
+    e-mail goes out with the same Message-ID (docs/reliability.md, the kill campaign)."""
+    import sqlalchemy as sa
+
+    from engine.services.notices import deliver_due
+
+    port, inbox = smtp
+    env = make(sqlite_url, tmp_path, port)
+    start(env, email="zhangsan@example.com", phone="13812345678")
+    senders, _ = build_senders(settings(sqlite_url, tmp_path, port), clock=env.clock)
+    assert deliver_due(env, senders).sent == 3
+    with env.engine.begin() as conn:  # the marks of success never reached the database
+        conn.execute(sa.text("UPDATE outbox SET status = 'pending', sent_at = NULL"))
+    assert deliver_due(env, senders, now=T0 + dt.timedelta(hours=1)).sent == 3
+    texts = (tmp_path / "notices" / "sms.log").read_text(encoding="utf-8").splitlines()
+    assert len(texts) == 1 and json.loads(texts[0])["key"].endswith(":sms")
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 2 and ids[0] == ids[1]  # a mail reader shows the repeat once

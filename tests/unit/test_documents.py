@@ -299,7 +299,7 @@ class Recorder:
         self.sent: list[tuple[str, str]] = []
         self.fail = fail  # fail this many times, then succeed
 
-    def send(self, document: Document, recipient: str) -> None:
+    def send(self, document: Document, recipient: str, *, key: str = "") -> None:
         if self.fail:
             self.fail -= 1
             raise ConnectionRefusedError("[Errno 111] Connection refused")
