@@ -27,11 +27,9 @@ def check(env: Env, sealed: Seal, verify: Verify, *, trusted_key: bytes | None =
     """Every problem with the seal and with the stored trail against it; [] when the trail
     still holds every sealed event unaltered and in order."""
     problems = check_seal(sealed, verify, trusted_key)
-    numbers = [h.case for h in sealed.heads]
-    for start in range(0, len(numbers), BATCH):
-        part = numbers[start:start + BATCH]
+    for start in range(0, len(sealed.heads), BATCH):
+        part = Seal(sealed.sealed_at, sealed.heads[start:start + BATCH], sealed.root)
         with env.uow() as uow:
-            chains = uow.audit.for_numbers(part)
-        heads = [h for h in sealed.heads[start:start + BATCH]]
-        problems += check_against(Seal(sealed.sealed_at, heads, sealed.root), chains)
+            chains = uow.audit.for_numbers([h.case for h in part.heads])
+        problems += check_against(part, chains)
     return problems
