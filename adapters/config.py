@@ -56,6 +56,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
     if red not in ("promised", "statutory"):
         raise ConfigError("SUNSHINE_RED_CARD_AGAINST must be promised or statutory")
     share = _float(env, "SUNSHINE_WARNING_SHARE", 0.8)
+    years_text = env.get("SUNSHINE_PERSONAL_DATA_YEARS", "5").strip() or "5"
+    if not years_text.isdigit() or not 1 <= int(years_text) <= 30:
+        raise ConfigError(f"SUNSHINE_PERSONAL_DATA_YEARS={years_text!r} must be a whole number "
+                          f"of years from 1 to 30 (docs/operations.md, 个人信息保存期限)")
     if not 0 < share < 1:
         raise ConfigError("SUNSHINE_WARNING_SHARE must be between 0 and 1, e.g. 0.8")
     sync = env.get("SUNSHINE_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
@@ -70,7 +74,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         calendar_fallback=fallback == "weekends-only",
         sqlite_synchronous=sync,
         sweep_interval_seconds=int(_float(env, "SUNSHINE_SWEEP_INTERVAL", 30)),
-        rules=Rules(warning_share=share, red_card_against=red),
+        rules=Rules(warning_share=share, red_card_against=red,
+                    personal_data_years=int(years_text)),
         mode=mode,
         seal_key=env.get("SUNSHINE_SEAL_KEY", "").strip(),
         seal_dir=env.get("SUNSHINE_SEAL_DIR", "").strip() or "./seals",

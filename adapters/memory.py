@@ -923,6 +923,66 @@ class MemoryTrailReads(_Repo):
         return found[:limit]
 
 
+class MemoryRetention(_Repo):
+    """adapters/sql/retention.py's semantics."""
+
+    def due(self, closed_before: dt.datetime, limit: int) -> list[str]:
+        rows = sorted((c for c in self.tx.values("cases") if c.erased_at is None
+                       and c.closed_at is not None and c.closed_at < closed_before),
+                      key=lambda c: (c.closed_at, c.id))
+        return [c.number for c in rows[:limit]]
+
+    def holds(self, case_id: int, number: str) -> list[str]:
+        found = []
+        n = sum(1 for c in self.tx.values("complaints")
+                if c.case_number == number and c.status == "open")
+        if n:
+            found.append(f"{n} complaint(s) on it still under investigation")
+        n = sum(1 for c in self.tx.values("cards") if c.case_id == case_id
+                and c.decision is None and c.appealed_at is not None)
+        if n:
+            found.append(f"{n} card appeal(s) on it not decided")
+        if any(r.case_id == case_id and r.review_due is not None and r.reply is None
+               and r.carded_at is None for r in self.tx.values("ratings")):
+            found.append("the review of its bad rating is not answered")
+        return found
+
+    def store_erased(self, events: Any) -> None:
+        for e in events:
+            self.tx.put("audit", (e.case_id, e.seq), _store(e))
+
+    def erase_notices(self, case_id: int) -> int:
+        from engine.documents import AT_THE_WINDOW
+        from engine.personal import NOT_SENT, mask
+
+        n = 0
+        for row in self.tx.values("outbox"):
+            masked = row.recipient if row.recipient == AT_THE_WINDOW else mask(row.recipient)
+            pending = row.status == NoticeStatus.PENDING
+            if row.case_id == case_id and (masked != row.recipient or pending):
+                self.tx.put("outbox", row.id, dataclasses.replace(
+                    row, recipient=masked,
+                    status=NoticeStatus.FAILED if pending else row.status,
+                    last_error=NOT_SENT if pending else row.last_error))
+                n += 1
+        return n
+
+    def erase_complaints(self, *, case_number: str | None = None,
+                         decided_before: dt.datetime | None = None) -> int:
+        from engine.personal import ERASED
+
+        n = 0
+        for c in self.tx.values("complaints"):
+            if c.contact == ERASED or (case_number is not None and c.case_number != case_number):
+                continue
+            if decided_before is not None and (c.status == "open" or c.decided_at is None
+                                               or c.decided_at >= decided_before):
+                continue
+            self.tx.put("complaints", c.id, dataclasses.replace(c, contact=ERASED))
+            n += 1
+        return n
+
+
 class MemoryUnitOfWork:
     """One transaction over all repositories; ``commit`` once, anything else is discarded."""
 
@@ -959,6 +1019,7 @@ class MemoryUnitOfWork:
         self.ratings = MemoryRatingRepository(tx)
         self.complaints = MemoryComplaintRepository(tx)
         self.trail = MemoryTrailReads(tx)
+        self.retention = MemoryRetention(tx)
 
     def commit(self) -> None:
         tx = self._require()

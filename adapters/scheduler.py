@@ -63,6 +63,31 @@ def seal_if_due(env: Env, key: str, directory: str) -> Path | None:
     return path
 
 
+class RetentionPacer:
+    """When the worker next erases personal data whose retention is over
+    (engine/services/retention.py): at start, then daily; at the next pass while a run finds a
+    full batch due (a backlog is worked off batch by batch, not one batch a day)."""
+
+    def __init__(self) -> None:
+        self.next_at: dt.datetime | None = None
+
+    def run_if_due(self, env: Env) -> None:
+        from engine.services.retention import BATCH, run_retention
+
+        now = env.now()
+        if self.next_at is not None and now < self.next_at:
+            return
+        run = run_retention(env, None, apply=True, now=now)
+        self.next_at = now if len(run.due) >= BATCH else now + SEAL_EVERY
+        for number, reason in run.failed:
+            log.error("personal data of case %s not erased, will retry tomorrow: %s", number,
+                      reason)
+        if run.erased or run.complaints:
+            log.info("personal data erased, retention over (closed before %s): %d case(s), %d "
+                     "complaint contact(s); %d kept for open matters", run.closed_before.date(),
+                     len(run.erased), run.complaints, len(run.kept))
+
+
 LONGEST_PAUSE = 60.0  # seconds: the longest wait between two tries while the database is away
 
 
@@ -110,6 +135,7 @@ def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None
     channels = delivery_senders(env) if senders is None else senders
 
     backoff = Backoff(max(interval_seconds, 0.1))
+    retention = RetentionPacer()
 
     def job() -> None:
         if not backoff.ready():
@@ -142,6 +168,12 @@ def run_worker(env: Env, interval_seconds: float, senders: dict[Any, Any] | None
                 seal_if_due(env, seal_key, seal_dir)
             except Exception as err:  # a missing key file must not stop the deadlines
                 log.error("audit seal failed, will retry at the next sweep: %s", err)
+        try:
+            retention.run_if_due(env)
+        except Exception as err:
+            if env.uow().is_transient(err):
+                raise
+            log.error("personal data retention failed, will retry at the next pass: %s", err)
         delivered = deliver_due(env, channels)
         for error in delivered.errors:
             log.warning("notice not delivered, will retry or was given up (`sunshine notice "

@@ -23,6 +23,7 @@ from engine.audit import next_event
 from engine.audit_replay import record as record_supervised
 from engine.calendar import WorkingCalendar
 from engine.case_clock import ClockRules
+from engine.case_retention import RetentionRules
 from engine.case_supervision import SupervisionRules
 from engine.case_window import WindowRules
 from engine.catalogue import Power
@@ -65,7 +66,7 @@ class Setting:
 
 
 @dataclass(eq=False)
-class Case(WindowRules, ClockRules, SupervisionRules):
+class Case(WindowRules, ClockRules, SupervisionRules, RetentionRules):
     """An application (办件) and everything the record must show about it."""
 
     number: str
@@ -90,6 +91,8 @@ class Case(WindowRules, ClockRules, SupervisionRules):
     deemed: bool = False
     deemed_pending: bool = False
     closed_at: datetime | None = None
+    # when its personal data was erased, its retention over (engine/services/retention.py)
+    erased_at: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)  # application data and flags
     workflow_state: dict[str, Any] = field(default_factory=dict)
     version: int = 0  # optimistic lock
@@ -147,8 +150,8 @@ class Case(WindowRules, ClockRules, SupervisionRules):
     def applicant_key(self) -> str:
         """Who the applicant is for records about them (失信 flags): certificate type and
         number; the name only for cases registered before certificates were required."""
-        cert = self.data.get("applicant_id")
-        return f"{cert['type']}:{cert['number']}" if cert else self.applicant
+        cert = self.data.get("applicant_id")  # a marker string once erased (engine/personal.py)
+        return f"{cert['type']}:{cert['number']}" if isinstance(cert, dict) else self.applicant
 
     def stamp(self, *, actor_name: str | None, written_at: datetime | None) -> None:
         """What every event of this unit of work also records: the acting user's name (the

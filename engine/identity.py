@@ -149,6 +149,7 @@ class Action(StrEnum):
     REPLY_ORDER = "reply_order"
     RECORD_OFF_SYSTEM = "record_off_system"
     EXPORT_EXCHANGE = "export_exchange"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
     CHECK_DEFINITION = "check_definition"
     PUBLISH = "publish"
     DEPLOY = "deploy"
@@ -336,6 +337,7 @@ RULES: dict[Action, Rule] = {r.action: r for r in (
     Rule(Action.WITHDRAW_POWER, "撤回事项", "流程设计人员", _role(Role.DESIGNER)),
     Rule(Action.IMPORT_CALENDAR, "导入节假日安排", "系统管理员", _role(Role.ADMIN)),
     Rule(Action.MANAGE_USERS, "管理用户", "系统管理员", _role(Role.ADMIN)),
+    Rule(Action.ERASE_PERSONAL_DATA, "删除保存期满的个人信息", "系统管理员", _role(Role.ADMIN)),
 )}
 
 @dataclass(frozen=True)

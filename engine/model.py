@@ -377,6 +377,10 @@ class AuditEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    # 2: hashed over the payload with personal values as commitments (engine/personal.py), so
+    # they can be erased when their retention ends; 1: events written before, hashed plain
+    hash_version: int = 1
+    salt: str | None = None  # the commitments' salt (version 2, while personal data is kept)
 
 
 @dataclass
@@ -406,3 +410,7 @@ class Rules:
     renewal_notice_days: int = 30  # ALL Art. 50: apply 30 days before the licence expires
     max_form_bytes: int = 64 * 1024  # one step's form data, as JSON
     max_form_depth: int = 8  # nesting of lists and objects in one step's form data
+    # years a closed case's personal data is kept (docs/operations.md, 个人信息保存期限): five,
+    # the longest time after a decision in which a court still hears a suit against it
+    # (行政诉讼法 Art. 46, other than real property)
+    personal_data_years: int = 5

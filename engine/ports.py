@@ -268,6 +268,24 @@ class TrailReads(Protocol):
         ...
 
 
+class Retention(Protocol):
+    """What the retention of personal data reads and writes besides the case
+    (engine/services/retention.py)."""
+
+    def due(self, closed_before: datetime, limit: int) -> list[str]:
+        """Numbers of closed cases not erased yet, closed before ``closed_before``, oldest first."""
+        ...
+
+    def holds(self, case_id: int, number: str) -> list[str]:
+        """Why a case's personal data is kept past its period (matters on it still open)."""
+        ...
+
+    def store_erased(self, events: Sequence[AuditEvent]) -> None: ...
+    def erase_notices(self, case_id: int) -> int: ...
+    def erase_complaints(self, *, case_number: str | None = None,
+                         decided_before: datetime | None = None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     definitions: DefinitionRepository
     cases: CaseRepository
@@ -289,6 +307,7 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepository
     exchange: ExchangeRepository
     trail: TrailReads
+    retention: Retention
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

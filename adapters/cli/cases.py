@@ -153,6 +153,9 @@ def _print_case(ctx: Ctx, number: str) -> None:
     if r["applicant_flags"]:
         click.echo("申请人失信记录 applicant flags: " + "；".join(
             f"{f['kind']} ({f['case_number']})" for f in r["applicant_flags"]))
+    if r["personal_data_erased_at"]:
+        click.echo(f"个人信息已于 {r['personal_data_erased_at'][:10]} 按保存期限删除 (personal data "
+                   f"erased, its retention over): ID number, phone, e-mail and address")
     chain = r["audit_chain"]
     click.echo(f"审计链 audit chain: {chain if isinstance(chain, str) else 'BROKEN'}"
                f" ({len(r['history'])} events)")

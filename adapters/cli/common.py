@@ -43,7 +43,6 @@ class Ctx:
         if self._env is None:
             from adapters.bootstrap import FixedClock, build_env, schema_problem
             from adapters.config import load_settings
-
             from adapters.sql.pii import refuse_without_key
 
             settings = load_settings(db=self.db)

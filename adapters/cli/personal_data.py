@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.cli.common import Ctx, cli, pass_ctx
+from adapters.cli.common import AS_HELP, Ctx, cli, echo_json, local, pass_ctx, table
 
 # SQLAlchemy, cryptography and the engine are imported inside the verbs (see common.py).
 
@@ -45,3 +45,62 @@ def encrypt_existing(ctx: Ctx, batch: int) -> None:
     tables = ", ".join(f"{name} {n}" for name, n in done.rows.items())
     click.echo(f"已加密 sealed with data key {key.kid if key else '-'}: {done.total} row(s) "
                f"({tables}); every other row was sealed already")
+
+
+@cli.group("data")
+def data() -> None:
+    """Personal data (个人信息): kept only as long as the retention period says."""
+
+
+@data.command("retention")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Erase the personal data of the cases listed (without it: only list them).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Cases per run, oldest closed first; run again for more.")
+@click.option("--as", "actor", required=True, help="A system administrator. " + AS_HELP)
+@click.option("--json", "as_json", is_flag=True, help="The run as JSON.")
+@pass_ctx
+def retention(ctx: Ctx, apply_: bool, limit: int, actor: str, as_json: bool) -> None:
+    """The closed cases whose personal-data retention (SUNSHINE_PERSONAL_DATA_YEARS, 5 years
+    after closing by default) is over; with --apply, erase their ID numbers, phones, e-mail and
+    postal addresses. The audit trail still verifies afterwards (docs/operations.md)."""
+    from engine.services.retention import run_retention
+
+    run = run_retention(ctx.env, ctx.actor(actor), apply=apply_, now=ctx.now, limit=limit)
+    before = local(run.closed_before)[:10]
+    kept = {k.number: k.reasons for k in run.kept}
+    failed = dict(run.failed)
+    if as_json:
+        echo_json({"years": run.years, "closed_before": run.closed_before.isoformat(),
+                   "applied": run.applied, "due": run.due,
+                   "erased": [{"number": e.number, "closed_at": e.closed_at.isoformat(),
+                               "values": e.values, "events": e.events} for e in run.erased],
+                   "kept": [{"number": n, "reasons": list(r)} for n, r in kept.items()],
+                   "failed": [{"number": n, "reason": r} for n, r in failed.items()],
+                   "complaints": run.complaints})
+    else:
+        click.echo(f"保存期限 retention: 办结后 {run.years} 年; {before} 以前办结的办件到期 "
+                   f"(cases closed before {before} are due): {len(run.due)}")
+        erased = {e.number: e for e in run.erased}
+        rows = []
+        for number in run.due:
+            if number in erased:
+                e = erased[number]
+                what = f"已删除 erased: {e.values} 项, {e.events} 条审计事件 (values, events)"
+            elif number in kept:
+                what = "暂缓 kept: " + "; ".join(kept[number])
+            elif number in failed:
+                what = "失败 failed: " + failed[number]
+            else:
+                what = "到期 due (--apply 删除)"
+            rows.append((number, what))
+        if rows:
+            table(rows, ("办件 case", "结果 result"))
+        if run.applied:
+            click.echo(f"已删除 {len(run.erased)} 件的个人信息, 投诉人联系方式 {run.complaints} 条 "
+                       f"(erased {len(run.erased)} case(s), {run.complaints} complaint "
+                       f"contact(s)); 暂缓 kept {len(kept)}, 失败 failed {len(failed)}")
+        elif run.due:
+            click.echo("未删除任何信息 nothing was erased: run again with --apply")
+    if failed:
+        raise SystemExit(1)

@@ -432,8 +432,8 @@ def _diff(case: Case, key: pii.DataKey | None = None) -> _Diff:
                 d.inserts.append((kind, row, rec))
             else:
                 d.updates.setdefault(kind, []).append({**row, "_id": rec.id})
-    d.events = [{**_row(e), "case_id": cid, "payload": pii.protect(e.payload, key)}
-                for e in case.new_events]
+    d.events = [{**_row(e), "case_id": cid, "payload": pii.protect(e.payload, key),
+                 "salt": pii.seal_value(e.salt, key)} for e in case.new_events]
     d.flags = [({**_row(f, skip=("id",)), "applicant": pii.lookup(f.applicant, key)}, f)
                for f in case.new_flags]
     return d

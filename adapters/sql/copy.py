@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapters.sql import pii
 from adapters.sql import tables as t
+from adapters.sql.repositories import event_from_row
 from adapters.sql.uow import make_engine
 from engine.audit import verify_chain
 from engine.errors import ConfigError, SunshineError
@@ -387,7 +388,7 @@ def _verify_chains(src: Connection, tgt: Connection) -> tuple[int, int]:
         rows = tgt.execute(sa.select(t.audit_events).where(ce.case_id.between(cases[0].id, last_id))
                            .order_by(ce.case_id, ce.seq))
         key = pii.key_for(tgt)
-        events = {cid: [_event(r, key) for r in group]
+        events = {cid: [event_from_row(r, key) for r in group]
                   for cid, group in groupby(rows, lambda r: r.case_id)}
         for case in cases:
             n_cases += 1
@@ -401,12 +402,6 @@ def _verify_chains(src: Connection, tgt: Connection) -> tuple[int, int]:
             problems.extend(f"case id {cid}: events without a case row" for cid in events)
     _fail_if(problems, "audit chains do not verify on the target")
     return n_cases, n_events
-
-
-def _event(row: sa.Row[Any], key: pii.DataKey | None = None) -> AuditEvent:
-    # the chain hashes the plain payload: open sealed personal data first (adapters/sql/pii.py)
-    return AuditEvent(row.case_id, row.seq, row.at, row.actor, row.kind,
-                      pii.reveal(row.payload, key), row.prev_hash, row.hash)
 
 
 def _chain_problems(data: dict[str, Any], chain: list[AuditEvent]) -> list[str]:
@@ -425,7 +420,7 @@ def _chain_problems(data: dict[str, Any], chain: list[AuditEvent]) -> list[str]:
 def _in_source(src: Connection, case_id: int, number: str, found: list[str]) -> str:
     """Whether the source has the same problem (then the copy is faithful, the data is not)."""
     ce = t.audit_events.c
-    chain = [_event(r, pii.key_for(src)) for r in src.execute(sa.select(t.audit_events).where(ce.case_id == case_id)
+    chain = [event_from_row(r, pii.key_for(src)) for r in src.execute(sa.select(t.audit_events).where(ce.case_id == case_id)
                                             .order_by(ce.seq))]
     data = src.execute(sa.select(t.cases.c.data).where(t.cases.c.id == case_id)).scalar() or {}
     if _chain_problems(data, chain) == found:

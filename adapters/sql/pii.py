@@ -21,7 +21,12 @@ repositories.py read them back):
   by applicant but the number is not in the table.
 
 The audit chain hashes the plain payload (engine/audit.py): the repository opens the payload
-before anything verifies it, so chains and seals (engine/anchoring.py) verify as before.
+before anything verifies it, so chains and seals (engine/anchoring.py) verify as before. An
+event's ``salt`` (the salt of its personal values' commitments) is sealed as a value too: with it
+and the event's hash, a guessed phone number could be tested.
+
+Which keys are personal, and how values are erased when their retention ends, is
+engine/personal.py.
 
 A value with no ``enc:`` prefix is plain (rows written before the key, or with
 ``SUNSHINE_DATA_KEY=none``) and reads as it is; ``sunshine data-key encrypt-existing`` seals them.
@@ -41,22 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.personal import is_erased, is_personal, mask  # noqa: F401 - mask: re-exported
 
 PREFIX = "enc:v1:"
 BLOB_PREFIX = PREFIX.encode()
 LOOKUP_PREFIX = "hmac:v1:"
 NONE = "none"  # SUNSHINE_DATA_KEY=none: plain storage, for installations with no real data
 DOCS = "docs/operations.md, 个人信息 Personal data"
-# keys whose values are personal data wherever they appear in case data, step data or payloads
-PERSONAL_KEYS = frozenset({"applicant_id", "contact", "id_number", "phone", "mobile", "email",
-                           "address", "tel", "telephone"})
-PERSONAL_SUFFIXES = ("_phone", "_mobile", "_id_number", "_email", "_address", "_tel")
 _AAD = b"sunshine personal data v1"
-
-
-def is_personal(key: str) -> bool:
-    k = key.lower()
-    return k in PERSONAL_KEYS or k.endswith(PERSONAL_SUFFIXES)
 
 
 def _derive(master: bytes, info: bytes) -> bytes:
@@ -208,11 +205,16 @@ def protect(tree: Any, key: DataKey | None) -> Any:
     if key is None:
         return tree
     if isinstance(tree, dict):
-        return {k: (key.seal(v) if is_personal(str(k)) and v not in (None, "") and not is_sealed(v)
-                    else protect(v, key)) for k, v in tree.items()}
+        return {k: (key.seal(v) if is_personal(str(k)) and _plain(v) else protect(v, key))
+                for k, v in tree.items()}
     if isinstance(tree, list):
         return [protect(v, key) for v in tree]
     return tree
+
+
+def seal_value(value: str | None, key: DataKey | None) -> str | None:
+    """One value sealed (an audit event's salt), plain without a key."""
+    return key.seal(value) if key is not None and value else value
 
 
 def reveal(tree: Any, key: DataKey | None) -> Any:
@@ -239,11 +241,16 @@ def has_sealed(tree: Any) -> bool:
 def has_plain_personal(tree: Any) -> bool:
     """Whether a tree holds a personal value not sealed yet (encrypt-existing's question)."""
     if isinstance(tree, dict):
-        return any((is_personal(str(k)) and v not in (None, "") and not is_sealed(v))
-                   or has_plain_personal(v) for k, v in tree.items())
+        return any((is_personal(str(k)) and _plain(v)) or has_plain_personal(v)
+                   for k, v in tree.items())
     if isinstance(tree, list):
         return any(has_plain_personal(v) for v in tree)
     return False
+
+
+def _plain(value: Any) -> bool:
+    """A personal value stored as it is: not empty, not sealed, not erased (engine/personal.py)."""
+    return value not in (None, "") and not is_sealed(value) and not is_erased(value)
 
 
 def _open(text: str, key: DataKey | None) -> Any:
@@ -269,14 +276,3 @@ def open_blob(data: bytes, key: DataKey | None) -> bytes:
 def lookup(applicant: str, key: DataKey | None) -> str:
     """How an applicant flag names its applicant in the table."""
     return key.lookup(applicant) if key is not None else applicant
-
-
-def mask(value: str) -> str:
-    """A recipient as the outbox table shows it: 138****5678, z***@example.cn, 北京市东城区***."""
-    v = value.strip()
-    if "@" in v:
-        user, _, domain = v.partition("@")
-        return f"{user[:1]}***@{domain}"
-    if sum(c.isdigit() for c in v) >= 7 and all(c.isdigit() or c in "-+ ()" for c in v):
-        return v[:3] + "****" + v[-4:]
-    return v[:6] + "***" if len(v) > 6 else v

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from adapters.sql import pii
 from adapters.sql import tables as t
 from engine.errors import ConfigError
+from engine.personal import is_erased
 
 BATCH = 500
 
@@ -68,10 +69,23 @@ def _notice(row: Any, key: pii.DataKey) -> dict[str, Any] | None:
             "document": {**row.document, SEALED_RECIPIENT: key.seal(row.recipient)}}
 
 
+def _event(row: Any, key: pii.DataKey) -> dict[str, Any] | None:
+    change = _json("payload")(row, key) or {}
+    if row.salt and not pii.is_sealed(row.salt):  # the salt of its personal values' commitments
+        change["salt"] = key.seal(row.salt)
+    return change or None
+
+
+def _complaint(row: Any, key: pii.DataKey) -> dict[str, Any] | None:
+    plain = row.contact and not pii.is_sealed(row.contact) and not is_erased(row.contact)
+    return {"contact": key.seal(row.contact)} if plain else None
+
+
 # (table, the columns read, how a row is sealed); ids are integers in every one of them
 _TABLES: tuple[tuple[sa.Table, tuple[str, ...], Any], ...] = (
     (t.cases, ("data", "workflow_state"), _case),
-    (t.audit_events, ("payload",), _json("payload")),
+    (t.audit_events, ("payload", "salt"), _event),
+    (t.complaints, ("contact",), _complaint),
     (t.outbox, ("recipient", "document"), _notice),
     (t.applicant_flags, ("applicant",), _flag),
 )

@@ -276,13 +276,19 @@ class SqlTimerRepository(_Repo):
                                      .values(status="pending", fired_at=None)).rowcount)
 
 
+def event_from_row(r: Any, key: pii.DataKey | None) -> AuditEvent:
+    """A stored event, its personal values and salt opened: the chain hashes them plain."""
+    return AuditEvent(r.case_id, r.seq, r.at, r.actor, r.kind, pii.reveal(r.payload, key),
+                      r.prev_hash, r.hash, hash_version=r.hash_version,
+                      salt=pii.reveal(r.salt, key))
+
+
 class SqlAuditRepository(_Repo):
     def for_case(self, case_id: int) -> list[AuditEvent]:
         rows = self.conn.execute(sa.select(t.audit_events).where(
             t.audit_events.c.case_id == case_id).order_by(t.audit_events.c.seq))
-        key = pii.key_for(self.conn)  # the chain hashes the plain payload
-        return [dataclasses.replace(e, payload=pii.reveal(e.payload, key)) for e in
-                (_build(AuditEvent, r, {}, skip=("id",)) for r in rows)]
+        key = pii.key_for(self.conn)
+        return [event_from_row(r, key) for r in rows]
 
     def heads(self) -> list[tuple[str, int, str]]:
         """Every case's chain head: (case number, last seq, its hash), by case number."""
@@ -304,11 +310,9 @@ class SqlAuditRepository(_Repo):
                                                            c.id == a.case_id)
             .where(c.number.in_(numbers)).order_by(a.case_id, a.seq, a.id))
         chains: dict[str, list[AuditEvent]] = {}
-        key = pii.key_for(self.conn)  # the chain hashes the plain payload
+        key = pii.key_for(self.conn)
         for r in rows:
-            chains.setdefault(r.number, []).append(AuditEvent(
-                r.case_id, r.seq, r.at, r.actor, r.kind, pii.reveal(r.payload, key),
-                r.prev_hash, r.hash))
+            chains.setdefault(r.number, []).append(event_from_row(r, key))
         return chains
 
 
@@ -541,7 +545,7 @@ class SqlComplaintRepository(_Repo):
 
     def add(self, complaint: Complaint) -> Complaint:
         complaint.id = int(self.conn.execute(t.complaints.insert().values(
-            **_row(complaint, skip=("id",)))).inserted_primary_key[0])
+            **self._values(complaint))).inserted_primary_key[0])
         return complaint
 
     def get(self, number: str) -> Complaint:
@@ -550,18 +554,29 @@ class SqlComplaintRepository(_Repo):
         if row is None:
             raise NotFound(f"没有投诉 {number}，请核对投诉编号（如 TS2026-00001） (no such complaint)",
                            field="complaint")
-        return _build(Complaint, row, {})
+        return self._complaint(row)
 
     def save(self, complaint: Complaint) -> None:
         self.conn.execute(t.complaints.update().where(t.complaints.c.id == complaint.id)
-                          .values(**_row(complaint, skip=("id",))))
+                          .values(**self._values(complaint)))
 
     def list(self, *, open_only: bool = False, limit: int = 1000) -> list[Complaint]:
         c = t.complaints.c
         query = sa.select(t.complaints).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
         if open_only:
             query = query.where(c.status == "open")
-        return [_build(Complaint, row, {}) for row in self.conn.execute(query)]
+        return [self._complaint(row) for row in self.conn.execute(query)]
+
+    def _values(self, complaint: Complaint) -> dict[str, Any]:
+        """The row, the complainant's contact sealed (adapters/sql/pii.py)."""
+        values = _row(complaint, skip=("id",))
+        values["contact"] = pii.seal_value(complaint.contact, pii.key_for(self.conn))
+        return values
+
+    def _complaint(self, row: Any) -> Complaint:
+        found = _build(Complaint, row, {})
+        found.contact = pii.reveal(found.contact, pii.key_for(self.conn))
+        return found
 
     def link_breach(self, number: str, ref: str) -> None:
         b, c = t.breaches.c, t.complaints.c

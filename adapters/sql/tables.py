@@ -112,6 +112,7 @@ cases = sa.Table(
     sa.Column("deemed", sa.Boolean, nullable=False, default=False),
     sa.Column("deemed_pending", sa.Boolean, nullable=False, default=False),
     sa.Column("closed_at", UTCDateTime),
+    sa.Column("erased_at", UTCDateTime),  # personal data erased, its retention over (0013)
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("workflow_state", sa.LargeBinary, nullable=False),
     sa.Column("serializer_version", sa.String(40), nullable=False),
@@ -121,6 +122,7 @@ cases = sa.Table(
     # module on import, which every CLI verb would pay for.
     sa.Index("ix_cases_open_due", "definition_id", "promised_due", "clock",  # WHERE open (0007)
              "suspended_since"),
+    sa.Index("ix_cases_retention", "erased_at", "closed_at"),
 )
 
 steps = sa.Table(
@@ -174,6 +176,8 @@ audit_events = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("hash_version", sa.Integer, nullable=False, server_default="1"),  # engine/audit.py
+    sa.Column("salt", sa.Text),  # sealed with the data key (adapters/sql/pii.py)
     sa.UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
 )
 
@@ -399,7 +403,7 @@ complaints = sa.Table(
     sa.Column("received_by", sa.String(64), nullable=False),
     sa.Column("channel", sa.String(12), nullable=False),
     sa.Column("complainant", sa.String(100), nullable=False),
-    sa.Column("contact", sa.String(100), nullable=False),
+    sa.Column("contact", sa.Text, nullable=False),  # sealed with the data key (0013)
     sa.Column("facts", sa.Text, nullable=False),
     sa.Column("due_day", sa.Date, nullable=False),
     sa.Column("case_number", sa.String(50), index=True),

@@ -22,6 +22,7 @@ from adapters.sql import repositories as r
 from adapters.sql.case_repository import DEFERRED, READ_FIRST, SqlCaseRepository
 from adapters.sql.outbox import SqlOutboxRepository
 from adapters.sql.read_models import SqlSupervisionReads
+from adapters.sql.retention import SqlRetention
 from adapters.sql.trail_reads import SqlTrailReads
 from adapters.sql.users import SqlStartRequestRepository, SqlUserRepository
 from adapters.sql.web_sessions import SqlWebSessionRepository
@@ -107,6 +108,7 @@ class SqlUnitOfWork:
         self.ratings = r.SqlRatingRepository(c)
         self.complaints = r.SqlComplaintRepository(c, self._plans)
         self.trail = SqlTrailReads(c)
+        self.retention = SqlRetention(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

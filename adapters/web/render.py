@@ -41,6 +41,7 @@ EVENT_KINDS = {
     "case_ordered": "督办", "order_replied": "督办回复", "breach_person_named": "违诺责任人认定",
     "rated": "好差评", "review_replied": "差评整改回复", "complaint_recorded": "投诉登记",
     "complaint_decided": "投诉调查结论", "supervised": "记录办件数据变化",
+    "personal_data_erased": "个人信息保存期满删除",
 }
 
 

@@ -143,8 +143,9 @@ def _certificate(case: Any) -> dict[str, str] | None:
     against the card the applicant shows, not to copy."""
     from engine.applicants import mask_number
 
-    cert = case.data.get("applicant_id")
-    return {"type": cert["type"], "number": mask_number(cert["number"])} if cert else None
+    cert = case.data.get("applicant_id")  # erased when its retention ended: a marker string
+    return ({"type": cert["type"], "number": mask_number(cert["number"])}
+            if isinstance(cert, dict) else None)
 
 
 def _plain(obj: Any, tz: Any = None) -> dict[str, Any]:
@@ -190,6 +191,7 @@ def _record(uow: Any, case: Case, iso: Any, plain: Any) -> dict[str, Any]:
         "statutory_provisional": bool(case.statutory and case.statutory.provisional), "working_days_stopped": case.stopped_days,
         "extended_days": case.extended_days, "result": case.result, "deemed": case.deemed,
         "deemed_pending": case.deemed_pending, "closed_at": iso(case.closed_at),
+        "personal_data_erased_at": iso(case.erased_at),
         "application": case.data.get("application", {}),
         "supplement_notices": case.data.get("supplement_notices", []),
         "steps": [

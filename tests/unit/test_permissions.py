@@ -651,3 +651,24 @@ def test_only_a_supervisor_records_an_off_system_approval(env: Env) -> None:
     refused(env, HEAD, lambda: record(HEAD), "记录体外审批", "监察人员")
     assert list_breaches(env) == []
     assert record(SUPERVISOR).person == "hecha"
+
+
+@covers(Action.ERASE_PERSONAL_DATA)
+def test_personal_data_past_its_retention_is_erased_by_an_administrator_only(
+        env: Env, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from engine.services.retention import run_retention
+
+    number = received(env)
+    cases.refuse_acceptance(env, number, actor=CLERK, reason="不属于本机关职权")  # closed
+    later = clock.now() + timedelta(days=5 * 366)
+    for who in (CLERK, SUPERVISOR, DESIGNER):
+        refused(env, who, lambda who=who: run_retention(env, who, apply=True, now=later),
+                "删除保存期满的个人信息", "系统管理员")
+    assert case_record(env, number)["applicant_certificate"] is not None  # nothing erased
+    run = run_retention(env, ADMIN, apply=True, now=later)
+    assert [e.number for e in run.erased] == [number]
+    record = case_record(env, number)
+    assert record["applicant_certificate"] is None and record["personal_data_erased_at"]
+    assert record["history"][-1]["actor"] == "admin"
