@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,7 +76,7 @@ def erased(ev: AuditEvent) -> tuple[AuditEvent, str | None]:
                            out.prev_hash, hash_version=2)
 
 
-def _rewritten(events: Sequence[AuditEvent]) -> dict[int, str]:
+def rewritten(events: Sequence[AuditEvent]) -> dict[int, str]:
     """Version 1 events erased since, by seq: the hash of their erased content, as recorded."""
     found: dict[int, str] = {}
     for ev in events:
@@ -86,7 +86,8 @@ def _rewritten(events: Sequence[AuditEvent]) -> dict[int, str]:
     return found
 
 
-def verify_chain(events: Sequence[AuditEvent]) -> list[str]:
+def verify_chain(events: Sequence[AuditEvent], *,
+                 vouched: Mapping[int, str] | None = None) -> list[str]:
     """Problems with a case's stored chain, in order; [] when intact.
 
     Each problem names the event: one that was edited ("altered"), one whose predecessor is not
@@ -95,7 +96,7 @@ def verify_chain(events: Sequence[AuditEvent]) -> list[str]:
     chain that is still intact: that needs the last hash kept elsewhere to detect.
     """
     problems = []
-    rewritten = _rewritten(events)
+    erased_v1 = rewritten(events) if vouched is None else vouched
     present = {ev.seq for ev in events}
     last = max(present, default=0)
     for seq in range(1, last + 1):
@@ -114,9 +115,9 @@ def verify_chain(events: Sequence[AuditEvent]) -> list[str]:
         if ev.hash_version == 2 and ev.salt is None and has_personal(ev.payload):
             problems.append(f"event {ev.seq} ({ev.kind}) holds personal data whose salt is gone: "
                             f"it was altered after it was written")
-        elif ev.hash_version == 1 and ev.seq in rewritten:  # erased under retention
+        elif ev.hash_version == 1 and ev.seq in erased_v1:  # erased under retention
             if event_hash(ev.case_id, ev.seq, ev.at, ev.actor, ev.kind, ev.payload, ev.prev_hash,
-                          hash_version=2) != rewritten[ev.seq]:
+                          hash_version=2) != erased_v1[ev.seq]:
                 problems.append(f"event {ev.seq} ({ev.kind}) was altered after its personal "
                                 f"data was erased")
         elif hash_of(ev) != ev.hash:
