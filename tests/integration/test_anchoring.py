@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.sealing import generate_key, load_signer, read_public_key, read_seal, verify, write_seal
+from adapters.sql import pii
 from adapters.sql import tables as t
 from engine.audit import event_hash
 from engine.services import anchoring
@@ -57,7 +58,9 @@ def _rewrite_consistently(env, number: str, seq: int, actor: str) -> None:
             at, payload = row.at, row.payload
             who = actor if row.seq == seq else row.actor
             prev_hash = prev if prev is not None else row.prev_hash
-            digest = event_hash(cid, row.seq, at, who, row.kind, payload, prev_hash)
+            salt = pii.reveal(row.salt, pii.key_for(conn))  # sealed at rest, like the payload
+            digest = event_hash(cid, row.seq, at, who, row.kind, pii.reveal(payload, pii.key_for(
+                conn)), prev_hash, hash_version=row.hash_version, salt=salt)
             conn.execute(sa.text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h "
                                  "WHERE case_id = :c AND seq = :s"),
                          {"a": who, "p": prev_hash, "h": digest, "c": cid, "s": row.seq})
