@@ -33,8 +33,8 @@ def event_hash(case_id: int, seq: int, at: datetime, actor: str, kind: str,
                salt: str | None = None) -> str:
     at_utc = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     fields: list[Any] = [case_id, seq, at_utc.isoformat(), actor, kind, payload, prev_hash]
-    if hash_version == 2:
-        fields = [2, *fields[:5], committed(payload, salt or ""), prev_hash]
+    if hash_version == 2:  # no salt: no personal value (or erased ones only) to commit
+        fields = [2, *fields[:5], committed(payload, salt) if salt else payload, prev_hash]
     body = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                       default=str)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
