@@ -97,6 +97,23 @@ def test_editing_who_completed_a_step_is_reported_naming_the_step(env) -> None: 
                "\"王窗口\"" in p for p in problems), problems
 
 
+def test_editing_a_steps_form_data_is_reported_naming_the_step_and_the_data(env) -> None:  # noqa: ANN001
+    import json
+
+    number = _accepted(env)
+    with env.engine.connect() as conn:
+        data = conn.execute(sa.text("SELECT data FROM steps WHERE name = '受理' AND case_id = "
+                                    "(SELECT id FROM cases WHERE number = :n)"),
+                            {"n": number}).scalar()
+    data = dict(data if isinstance(data, dict) else json.loads(data))
+    data["acceptance"] = "forged"
+    _sql(env, "UPDATE steps SET data = :d WHERE case_id = :case AND name = '受理'",
+         number=number, d=json.dumps(data, ensure_ascii=False))
+    problems = _problems(env, number)
+    assert any(p.startswith("step 受理") and "data is" in p and "forged" in p
+               for p in problems), problems
+
+
 def test_deleting_a_card_is_reported(env) -> None:  # noqa: ANN001
     number = _carded(env)
     card = case_record(env, number)["cards"][0]

@@ -124,7 +124,6 @@ def kill_retention(backend: str, workdir: Path, *, cases: int, kills: int,
     fig = Figures(backend, cases=cases)
     workdir.mkdir(parents=True, exist_ok=True)
     with database(backend, workdir) as url:
-        os.environ.update(SUNSHINE_MODE="test", SUNSHINE_DATA_KEY=str(workdir / "data.key"))
         _, seal_key = install(url, workdir)
         env = env_at(url, workdir, T0)
         numbers = _seed(env, cases)
@@ -167,6 +166,7 @@ def kill_retention(backend: str, workdir: Path, *, cases: int, kills: int,
 def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
         backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
     fig = kill_retention(backend, tmp_path, cases=150, kills=4)
     assert fig.problems == [], "\n".join(fig.problems[:20])
     assert fig.killed_midway == fig.kills >= 3, fig
@@ -177,6 +177,7 @@ def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
 def test_retention_killed_twenty_times_erases_each_case_whole_or_not_at_all(
         backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
     fig = kill_retention(backend, tmp_path, cases=600, kills=20, seed=7)
     print(fig)  # noqa: T201 - the figures for docs/reliability.md
     assert fig.problems == [], "\n".join(fig.problems[:20])

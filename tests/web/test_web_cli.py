@@ -23,7 +23,10 @@ def test_sunshine_web_prints_its_address_serves_pages_and_stops_on_ctrl_c(
     proc = subprocess.Popen(  # a fixed --now: the server and its worker never read the wall clock
         [sys.executable, "-m", "adapters.cli", "--db", db, "--now", "2026-03-02T09:00", "web",
          "--port", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        text=True,
+        # Ctrl-C as a terminal sends it, even where the suite runs with SIGINT ignored (nohup, a
+        # background job), which the child would otherwise inherit and never see the Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = ""
         deadline = time.monotonic() + 30
