@@ -131,9 +131,15 @@ def run_state_machine(site: Site, app: Any, monkeypatch: pytest.MonkeyPatch,
                               **kwargs: Any) -> None:
             case.validate_response(response, checks=checks)
 
-    APIWorkflow.run(settings=settings(
-        max_examples=scenarios, stateful_step_count=steps, deadline=None, derandomize=True,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck)))
+    # What Hypothesis draws differs between this file alone and the whole suite; a bounded run
+    # that left an operation uncalled (the public lookup or the case record are reached only
+    # through a created case's links) goes on, three times as long, rather than pass untested.
+    for examples in (scenarios, 3 * scenarios):
+        APIWorkflow.run(settings=settings(
+            max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=True,
+            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck)))
+        if len(stats["operations"]) == OPERATIONS:
+            break
     print(f"\nstate machine: {stats['requests']} requests, "
           f"{len(stats['operations'])}/{OPERATIONS} operations, statuses {dict(stats['statuses'])}, "
           f"calls by operation {dict(stats['operations'])}, 2xx by operation {dict(stats['ok'])}")
