@@ -434,9 +434,11 @@ def test_a_chart_above_the_element_limit_is_refused_before_graphviz_runs() -> No
 
 
 def test_dot_is_stopped_past_its_time() -> None:
+    # dot takes about 1.1 s over this chart on an idle machine, and once in a full suite it
+    # finished inside 0.5 s: the limit is a tenth of the time it takes
     diagram = extract(parse_bpmn_bytes(chain(300, crossings=60)))
-    with pytest.raises(FlowchartTooLarge, match=r"longer than 0\.5 s"):
-        to_svg_bytes(diagram, RenderOptions(timeout_seconds=0.5))
+    with pytest.raises(FlowchartTooLarge, match=r"longer than 0\.1 s"):
+        to_svg_bytes(diagram, RenderOptions(timeout_seconds=0.1))
 
 
 def test_dot_is_stopped_past_its_memory() -> None:
