@@ -38,6 +38,7 @@ class Settings:
     seal_dir: str = "./seals"
     # personal data at rest (docs/operations.md, 个人信息): a key file, "none" (plain), or unset
     data_key: str = ""
+    data_key_previous: str = ""  # key files used before it, comma-separated (rotation)
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -80,6 +81,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, db: str | None = None
         seal_key=env.get("SUNSHINE_SEAL_KEY", "").strip(),
         seal_dir=env.get("SUNSHINE_SEAL_DIR", "").strip() or "./seals",
         data_key=env.get("SUNSHINE_DATA_KEY", "").strip(),
+        data_key_previous=env.get("SUNSHINE_DATA_KEY_PREVIOUS", "").strip(),
         **_delivery(env),
     )
 

@@ -40,11 +40,46 @@ def encrypt_existing(ctx: Ctx, batch: int) -> None:
     from adapters.sql import pii
     from adapters.sql.pii_rewrite import encrypt_existing as run
 
-    key = pii.load(load_settings(db=ctx.db).data_key)
+    settings = load_settings(db=ctx.db)
+    key = pii.load(settings.data_key, settings.data_key_previous)
     done = run(ctx.env.engine, key, batch=batch)  # type: ignore[attr-defined]
     tables = ", ".join(f"{name} {n}" for name, n in done.rows.items())
     click.echo(f"已加密 sealed with data key {key.kid if key else '-'}: {done.total} row(s) "
                f"({tables}); every other row was sealed already")
+
+
+@data_key.command("rotate")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Rows per transaction.")
+@pass_ctx
+def rotate(ctx: Ctx, batch: int) -> None:
+    """Re-seal everything the previous key(s) sealed under the new one: set SUNSHINE_DATA_KEY to
+    the new key file and SUNSHINE_DATA_KEY_PREVIOUS to the old one(s) first (stop the web and the
+    worker, or give them the same two settings; resumable: run it again after an interruption).
+    Afterwards SUNSHINE_DATA_KEY_PREVIOUS can be removed."""
+    from adapters.config import load_settings
+    from adapters.sql import pii
+    from adapters.sql.pii_rewrite import rotate as run
+
+    settings = load_settings(db=ctx.db)
+    key = pii.load(settings.data_key, settings.data_key_previous)
+    done = run(ctx.env.engine, key, batch=batch)  # type: ignore[attr-defined]
+    assert key is not None
+    old = ", ".join(k.kid for k in key.previous)
+    tables = ", ".join(f"{name} {n}" for name, n in done.sealed.rows.items())
+    click.echo(f"已换用数据密钥 re-sealed under data key {key.kid} (was {old}): {done.sealed.total} "
+               f"row(s) ({tables}); applicant flags re-keyed {done.flags_rekeyed}")
+    if done.flags_left:
+        click.echo(f"{len(done.flags_left)} 条申请人标记无法换用新密钥（所属办件的证件号已删除）, found only "
+                   f"while SUNSHINE_DATA_KEY_PREVIOUS keeps {old}: " + ", ".join(done.flags_left))
+    if done.stale_left:
+        click.echo(f"{done.stale_left} row(s) still hold values not under key {key.kid} (written "
+                   f"meanwhile by a process with the old settings?): run rotate again")
+        raise SystemExit(1)
+    if not done.flags_left:
+        click.echo(f"旧密钥已不再需要 the previous key(s) {old} are no longer needed: remove "
+                   f"SUNSHINE_DATA_KEY_PREVIOUS (keep the old key file with the backups made "
+                   f"before today: they need it)")
 
 
 @cli.group("data")

@@ -35,6 +35,7 @@ A value with no ``enc:`` prefix is plain (rows written before the key, or with
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -70,6 +71,36 @@ class DataKey:
     kid: str
     _aead: Any = field(repr=False)
     _mac: bytes = field(repr=False)
+    # keys used before this one (SUNSHINE_DATA_KEY_PREVIOUS): read with, never written with,
+    # until `sunshine data-key rotate` has re-sealed what they sealed
+    previous: tuple[DataKey, ...] = field(default=(), repr=False)
+
+    def with_previous(self, keys: tuple[DataKey, ...]) -> DataKey:
+        return dataclasses.replace(self, previous=tuple(k for k in keys if k.kid != self.kid))
+
+    def _key(self, kid: str) -> DataKey:
+        if kid == self.kid:
+            return self
+        for key in self.previous:
+            if key.kid == kid:
+                return key
+        known = ", ".join(k.kid for k in self.previous)
+        raise ConfigError(f"personal data in the database was sealed with data key {kid}, but "
+                          f"SUNSHINE_DATA_KEY is key {self.kid}"
+                          + (f" and SUNSHINE_DATA_KEY_PREVIOUS holds {known}" if known else "")
+                          + f" — configure the key file this database was written with (the "
+                          f"old one in SUNSHINE_DATA_KEY_PREVIOUS while rotating) ({DOCS})")
+
+    def is_stale(self, sealed: str | bytes) -> bool:
+        """Whether a sealed value or state was sealed under another key than this one."""
+        if isinstance(sealed, str):
+            return sealed[len(PREFIX):].partition(":")[0] != self.kid
+        return bytes(sealed[len(BLOB_PREFIX):len(BLOB_PREFIX) + 8]).decode("ascii", "replace") \
+            != self.kid
+
+    def lookups(self, text: str) -> list[str]:
+        """The keyed hashes of a personal value under this key and the previous ones."""
+        return [self.lookup(text), *(k.lookup(text) for k in self.previous)]
 
     @classmethod
     def from_bytes(cls, master: bytes) -> DataKey:
@@ -83,21 +114,21 @@ class DataKey:
                    _derive(master, b"sunshine pii lookup"))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> DataKey:
+    def from_file(cls, path: str | Path, setting: str = "SUNSHINE_DATA_KEY") -> DataKey:
         p = Path(path)
         try:
             text = p.read_text(encoding="ascii").strip()
         except FileNotFoundError:
-            raise ConfigError(f"SUNSHINE_DATA_KEY={path}: no such file — restore the key file from "
+            raise ConfigError(f"{setting}={path}: no such file — restore the key file from "
                               f"its backup, or make a new one with `sunshine data-key generate "
                               f"--out {path}` for a new installation ({DOCS})") from None
         except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"SUNSHINE_DATA_KEY={path}: cannot read the key file ({err}) "
+            raise ConfigError(f"{setting}={path}: cannot read the key file ({err}) "
                               f"({DOCS})") from None
         try:
             master = base64.b64decode(text, validate=True)
         except ValueError:
-            raise ConfigError(f"SUNSHINE_DATA_KEY={path} is not a data key (one line of base64 "
+            raise ConfigError(f"{setting}={path} is not a data key (one line of base64 "
                               f"made by `sunshine data-key generate`) ({DOCS})") from None
         return cls.from_bytes(master)
 
@@ -112,9 +143,8 @@ class DataKey:
 
     def open(self, text: str) -> Any:
         kid, _, body = text[len(PREFIX):].partition(":")
-        self._check_kid(kid)
         raw = base64.b64decode(body)
-        return json.loads(self._decrypt(raw[:12], raw[12:]))
+        return json.loads(self._key(kid)._decrypt(raw[:12], raw[12:]))
 
     def seal_bytes(self, data: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -123,18 +153,11 @@ class DataKey:
     def open_bytes(self, blob: bytes) -> bytes:
         rest = blob[len(BLOB_PREFIX):]
         kid, body = rest[:8].decode("ascii", "replace"), rest[9:]
-        self._check_kid(kid)
-        return self._decrypt(body[:12], body[12:])
+        return self._key(kid)._decrypt(body[:12], body[12:])
 
     def lookup(self, text: str) -> str:
         """A keyed hash to find rows by a personal value without storing it."""
         return LOOKUP_PREFIX + hmac.new(self._mac, text.encode(), hashlib.sha256).hexdigest()
-
-    def _check_kid(self, kid: str) -> None:
-        if kid != self.kid:
-            raise ConfigError(f"personal data in the database was sealed with data key {kid}, but "
-                              f"SUNSHINE_DATA_KEY is key {self.kid} — configure the key file this "
-                              f"database was written with ({DOCS})")
 
     def _decrypt(self, nonce: bytes, ciphertext: bytes) -> bytes:
         from cryptography.exceptions import InvalidTag
@@ -160,12 +183,18 @@ def generate(out: str | Path) -> DataKey:
     return DataKey.from_bytes(master)
 
 
-def load(setting: str) -> DataKey | None:
-    """The key the setting names: a file path, or None for ``none`` and unset."""
+def load(setting: str, previous: str = "") -> DataKey | None:
+    """The key the setting names (a file path, or None for ``none`` and unset), with the keys
+    used before it (``SUNSHINE_DATA_KEY_PREVIOUS``: key files, comma-separated) to read with."""
     value = setting.strip()
     if not value or value.lower() == NONE:
+        if previous.strip():
+            raise ConfigError(f"SUNSHINE_DATA_KEY_PREVIOUS is set but SUNSHINE_DATA_KEY is not: "
+                              f"set the new key in SUNSHINE_DATA_KEY ({DOCS})")
         return None
-    return DataKey.from_file(value)
+    older = tuple(DataKey.from_file(p.strip(), "SUNSHINE_DATA_KEY_PREVIOUS")
+                  for p in previous.split(",") if p.strip())
+    return DataKey.from_file(value).with_previous(older)
 
 
 def refuse_without_key(setting: str, mode: str) -> None:
@@ -210,6 +239,31 @@ def protect(tree: Any, key: DataKey | None) -> Any:
     if isinstance(tree, list):
         return [protect(v, key) for v in tree]
     return tree
+
+
+def reseal(tree: Any, key: DataKey) -> Any:
+    """A copy of ``tree`` with plain personal values sealed and values sealed under a previous
+    key sealed again under ``key`` (rotation)."""
+    if isinstance(tree, str):
+        return key.seal(key.open(tree)) if is_sealed(tree) and key.is_stale(tree) else tree
+    if isinstance(tree, dict):
+        return {k: (key.seal(v) if is_personal(str(k)) and _plain(v) else reseal(v, key))
+                for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [reseal(v, key) for v in tree]
+    return tree
+
+
+def needs_reseal(tree: Any, key: DataKey) -> bool:
+    """Whether ``reseal`` would change ``tree``."""
+    if isinstance(tree, str):
+        return is_sealed(tree) and key.is_stale(tree)
+    if isinstance(tree, dict):
+        return any((is_personal(str(k)) and _plain(v)) or needs_reseal(v, key)
+                   for k, v in tree.items())
+    if isinstance(tree, list):
+        return any(needs_reseal(v, key) for v in tree)
+    return False
 
 
 def seal_value(value: str | None, key: DataKey | None) -> str | None:
@@ -271,6 +325,11 @@ def open_blob(data: bytes, key: DataKey | None) -> bytes:
         raise ConfigError(f"the database holds case states sealed with a data key, and no key is "
                           f"configured — set SUNSHINE_DATA_KEY to the key file ({DOCS})")
     return key.open_bytes(data)
+
+
+def lookups(applicant: str, key: DataKey | None) -> list[str]:
+    """Every way a flag may name its applicant: under the key, the previous keys, or plain."""
+    return [*(key.lookups(applicant) if key is not None else ()), applicant]
 
 
 def lookup(applicant: str, key: DataKey | None) -> str:

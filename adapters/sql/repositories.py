@@ -409,7 +409,7 @@ class SqlFlagRepository(_Repo):
     def for_applicant(self, applicant: str) -> list[ApplicantFlag]:
         # stored under a keyed hash of the certificate (adapters/sql/pii.py); plain rows (no
         # key when written) are found too
-        names = sorted({pii.lookup(applicant, pii.key_for(self.conn)), applicant})
+        names = sorted(set(pii.lookups(applicant, pii.key_for(self.conn))))
         rows = self.conn.execute(sa.select(t.applicant_flags).where(
             t.applicant_flags.c.applicant.in_(names)).order_by(t.applicant_flags.c.id))
         return [dataclasses.replace(_build(ApplicantFlag, r, {}), applicant=applicant)

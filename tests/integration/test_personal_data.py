@@ -155,6 +155,67 @@ def test_a_sealed_value_is_named_when_no_key_or_another_key_is_configured(
         case_record(wrong, number)
 
 
+def test_rotating_the_data_key_reseals_everything_and_then_the_old_key_can_go(
+        db_url, tmp_path, run_cli, monkeypatch) -> None:
+    from adapters.sql.pii_rewrite import rotate
+    from engine.errors import ConfigError
+    from engine.services.audit_check import check
+    from engine.services.cases import load, save_case
+    from engine.services.complaints import record_complaint
+
+    env, _ = _env(db_url, tmp_path)  # the old key: tests/fixtures/data.key
+    number = _receive(env)
+    with env.uow() as uow:  # a 失信 flag, named by a keyed hash of the certificate
+        case = load(env, uow, number)
+        case.flag_applicant("false_commitment", "承诺不实")
+        save_case(uow, case, env.now())
+        uow.commit()
+    complaint = record_complaint(env, complainant="张三", contact="13700002222", channel="phone",
+                                 facts="窗口不收材料", actor=A(CLERK), case=number)
+    old = pii.load(str(DATA_KEY))
+    new_file = tmp_path / "new.key"
+    new = pii.generate(new_file)
+
+    alone, _ = _env(db_url, tmp_path, key=str(new_file))  # the new key without the old one
+    with pytest.raises(ConfigError, match=f"sealed with data key {old.kid}.*PREVIOUS"):
+        case_record(alone, number)
+
+    both = build_env(Settings(database_url=db_url, mode="test", data_key=str(new_file),
+                              data_key_previous=str(DATA_KEY)),
+                     MovableClock(dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)))
+    assert case_record(both, number)["applicant_flags"]  # read under the old key meanwhile
+    done = rotate(both.engine, pii.load(str(new_file), str(DATA_KEY)), batch=2)
+    assert done.sealed.rows["cases"] == 1 and done.sealed.rows["audit_events"] >= 1
+    assert done.sealed.rows["outbox"] >= 3 and done.sealed.rows["complaints"] == 1
+    assert (done.flags_rekeyed, done.flags_left, done.stale_left) == (1, [], 0)
+
+    stored = _every_stored_text(env.engine)
+    assert f"enc:v1:{old.kid}:" not in stored and f"enc:v1:{new.kid}:" in stored
+    assert f"enc:v1:{old.kid}:" not in _dump(db_url)
+    assert _clear(stored) == []
+    alone, _ = _env(db_url, tmp_path, key=str(new_file))  # the old key is needed no more
+    record = case_record(alone, number)
+    assert record["applicant_certificate"]["number"] == mask_number(ID_NUMBER)
+    assert record["application"]["agent"]["phone"] == AGENT_PHONE
+    assert [f["kind"] for f in record["applicant_flags"]] == ["false_commitment"]
+    assert record["audit_chain"] == "intact"
+    (found,) = list(check(alone, [number]))
+    assert found.status == "matches", found.problems
+    with alone.uow() as uow:
+        assert uow.complaints.get(complaint.number).contact == "13700002222"
+        assert ADDRESS in {n.recipient for n in uow.outbox.list(case_number=number)}
+    again = rotate(both.engine, pii.load(str(new_file), str(DATA_KEY)))
+    assert again.sealed.total == 0 and again.flags_rekeyed == 0  # once only
+
+    # the verb: refused without the old key named, then nothing left to do
+    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(new_file))
+    bad = run_cli("--db", db_url, "data-key", "rotate")
+    assert bad.code == 2 and "SUNSHINE_DATA_KEY_PREVIOUS" in bad.err
+    monkeypatch.setenv("SUNSHINE_DATA_KEY_PREVIOUS", str(DATA_KEY))
+    ok = run_cli("--db", db_url, "data-key", "rotate")
+    assert ok.code == 0 and "no longer needed" in ok.out, ok.out + ok.err
+
+
 def test_data_key_generate_writes_a_private_file_and_never_overwrites(run_cli, tmp_path) -> None:
     out = tmp_path / "data.key"
     first = run_cli("data-key", "generate", "--out", out)
