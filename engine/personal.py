@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 PERSONAL_KEYS = frozenset({"applicant_id", "contact", "id_number", "phone", "mobile", "email",
@@ -43,13 +44,13 @@ def _holds(value: Any) -> bool:
     return value not in (None, "") and not is_erased(value)
 
 
-def has_personal(tree: Any) -> bool:
-    """Whether ``tree`` holds a personal value not erased."""
+def has_personal(tree: Any, holds: Callable[[Any], bool] = _holds) -> bool:
+    """Whether ``tree`` holds a personal value not erased (``holds`` says which values count)."""
     if isinstance(tree, dict):
-        return any((is_personal(str(k)) and _holds(v)) or has_personal(v)
+        return any((is_personal(str(k)) and holds(v)) or has_personal(v, holds)
                    for k, v in tree.items())
     if isinstance(tree, list):
-        return any(has_personal(v) for v in tree)
+        return any(has_personal(v, holds) for v in tree)
     return False
 
 

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError
-from engine.personal import is_erased, is_personal, mask  # noqa: F401 - mask: re-exported
+from engine.personal import has_personal, is_erased, is_personal, mask  # noqa: F401 - mask: re-exported
 
 PREFIX = "enc:v1:"
 BLOB_PREFIX = PREFIX.encode()
@@ -294,12 +294,7 @@ def has_sealed(tree: Any) -> bool:
 
 def has_plain_personal(tree: Any) -> bool:
     """Whether a tree holds a personal value not sealed yet (encrypt-existing's question)."""
-    if isinstance(tree, dict):
-        return any((is_personal(str(k)) and _plain(v)) or has_plain_personal(v)
-                   for k, v in tree.items())
-    if isinstance(tree, list):
-        return any(has_plain_personal(v) for v in tree)
-    return False
+    return has_personal(tree, _plain)
 
 
 def _plain(value: Any) -> bool:

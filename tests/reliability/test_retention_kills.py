@@ -161,14 +161,21 @@ def kill_retention(backend: str, workdir: Path, *, cases: int, kills: int,
     return fig
 
 
+def _held(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, cases: int,
+          kills: int, seed: int) -> Figures:
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
+    fig = kill_retention(backend, tmp_path, cases=cases, kills=kills, seed=seed)
+    print(fig)  # noqa: T201 - the figures for docs/reliability.md
+    assert fig.problems == [], "\n".join(fig.problems[:20])
+    return fig
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
         backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
-    fig = kill_retention(backend, tmp_path, cases=150, kills=4)
-    assert fig.problems == [], "\n".join(fig.problems[:20])
+    fig = _held(backend, tmp_path, monkeypatch, cases=150, kills=4, seed=1)
     assert fig.killed_midway == fig.kills >= 3, fig
 
 
@@ -176,9 +183,5 @@ def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_retention_killed_twenty_times_erases_each_case_whole_or_not_at_all(
         backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
-    fig = kill_retention(backend, tmp_path, cases=600, kills=20, seed=7)
-    print(fig)  # noqa: T201 - the figures for docs/reliability.md
-    assert fig.problems == [], "\n".join(fig.problems[:20])
+    fig = _held(backend, tmp_path, monkeypatch, cases=600, kills=20, seed=7)
     assert fig.killed_midway == fig.kills >= 18, fig
