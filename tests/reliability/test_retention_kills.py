@@ -161,27 +161,18 @@ def kill_retention(backend: str, workdir: Path, *, cases: int, kills: int,
     return fig
 
 
-def _held(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, cases: int,
-          kills: int, seed: int) -> Figures:
+@pytest.mark.parametrize(("cases", "kills", "seed"), [
+    pytest.param(150, 4, 1, marks=pytest.mark.slow, id="short"),  # in `make test`
+    pytest.param(600, 20, 7, marks=pytest.mark.reliability, id="long"),  # -m reliability
+])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
+        backend: str, cases: int, kills: int, seed: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("SUNSHINE_DATA_KEY", str(tmp_path / "data.key"))  # install() makes it
     fig = kill_retention(backend, tmp_path, cases=cases, kills=kills, seed=seed)
     print(fig)  # noqa: T201 - the figures for docs/reliability.md
     assert fig.problems == [], "\n".join(fig.problems[:20])
-    return fig
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_retention_killed_midway_erases_each_case_whole_or_not_at_all(
-        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fig = _held(backend, tmp_path, monkeypatch, cases=150, kills=4, seed=1)
-    assert fig.killed_midway == fig.kills >= 3, fig
-
-
-@pytest.mark.reliability
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_retention_killed_twenty_times_erases_each_case_whole_or_not_at_all(
-        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fig = _held(backend, tmp_path, monkeypatch, cases=600, kills=20, seed=7)
-    assert fig.killed_midway == fig.kills >= 18, fig
+    # every kill landed while the run was working (one in ten may find it finished)
+    assert fig.killed_midway == fig.kills >= kills - max(1, kills // 10), fig
