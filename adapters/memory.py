@@ -926,11 +926,18 @@ class MemoryTrailReads(_Repo):
 class MemoryRetention(_Repo):
     """adapters/sql/retention.py's semantics."""
 
-    def due(self, closed_before: dt.datetime, limit: int) -> list[str]:
+    def _over(self, closed_before: dt.datetime, *, held: bool) -> list[Any]:
         rows = sorted((c for c in self.tx.values("cases") if c.erased_at is None
-                       and c.closed_at is not None and c.closed_at < closed_before),
+                       and c.closed_at is not None and c.closed_at < closed_before
+                       and bool(self.holds(c.id, c.number)) == held),
                       key=lambda c: (c.closed_at, c.id))
-        return [c.number for c in rows[:limit]]
+        return rows
+
+    def due(self, closed_before: dt.datetime, limit: int) -> list[str]:
+        return [c.number for c in self._over(closed_before, held=False)[:limit]]
+
+    def held(self, closed_before: dt.datetime, limit: int) -> list[tuple[int, str]]:
+        return [(c.id, c.number) for c in self._over(closed_before, held=True)[:limit]]
 
     def holds(self, case_id: int, number: str) -> list[str]:
         found = []

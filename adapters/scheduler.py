@@ -66,7 +66,7 @@ def seal_if_due(env: Env, key: str, directory: str) -> Path | None:
 class RetentionPacer:
     """When the worker next erases personal data whose retention is over
     (engine/services/retention.py): at start, then daily; at the next pass while a run finds a
-    full batch due (a backlog is worked off batch by batch, not one batch a day)."""
+    full batch due and erases some (a backlog is worked off batch by batch, not one a day)."""
 
     def __init__(self) -> None:
         self.next_at: dt.datetime | None = None
@@ -78,7 +78,7 @@ class RetentionPacer:
         if self.next_at is not None and now < self.next_at:
             return
         run = run_retention(env, None, apply=True, now=now)
-        self.next_at = now if len(run.due) >= BATCH else now + SEAL_EVERY
+        self.next_at = now if run.erased and len(run.due) >= BATCH else now + SEAL_EVERY
         for number, reason in run.failed:
             log.error("personal data of case %s not erased, will retry tomorrow: %s", number,
                       reason)

@@ -40,7 +40,9 @@ class RetentionRules:
             step.data, n = blanked(step.data)
             n_steps += n
         self.workflow_state, n_flow = blanked(self.workflow_state)
-        self._workflow_json = None
+        # a closed case's workflow does not run again: a live one (adopted on load) would be
+        # saved in place of the erased state
+        self._runtime, self._workflow_json = None, None
         changed: list[AuditEvent] = []
         rewritten: dict[str, str] = {}
         for ev in events:

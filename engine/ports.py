@@ -273,7 +273,12 @@ class Retention(Protocol):
     (engine/services/retention.py)."""
 
     def due(self, closed_before: datetime, limit: int) -> list[str]:
-        """Numbers of closed cases not erased yet, closed before ``closed_before``, oldest first."""
+        """Numbers of closed cases not erased yet, closed before ``closed_before``, with no
+        matter open on them, oldest first."""
+        ...
+
+    def held(self, closed_before: datetime, limit: int) -> list[tuple[int, str]]:
+        """(id, number) of the cases that would be due but for a matter still open on them."""
         ...
 
     def holds(self, case_id: int, number: str) -> list[str]:

@@ -115,10 +115,11 @@ def retention(ctx: Ctx, apply_: bool, limit: int, actor: str, as_json: bool) -> 
                    "complaints": run.complaints})
     else:
         click.echo(f"保存期限 retention: 办结后 {run.years} 年; {before} 以前办结的办件到期 "
-                   f"(cases closed before {before} are due): {len(run.due)}")
+                   f"(cases closed before {before} are due): {len(run.due)}, 暂缓 kept "
+                   f"{len(kept)}")
         erased = {e.number: e for e in run.erased}
         rows = []
-        for number in run.due:
+        for number in [*run.due, *(n for n in kept if n not in run.due)]:
             if number in erased:
                 e = erased[number]
                 what = f"已删除 erased: {e.values} 项, {e.events} 条审计事件 (values, events)"

@@ -33,15 +33,30 @@ class SqlRetention:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def _over(self, closed_before: datetime, *, held: bool) -> Any:
+        """Closed cases not erased, closed before the day, with (or without) a matter open."""
+        c, co, ca, ra = t.cases.c, t.complaints.c, t.cards.c, t.ratings.c
+        open_matter = sa.or_(
+            sa.exists().where(co.case_number == c.number, co.status == "open"),
+            sa.exists().where(ca.case_id == c.id, ca.decision.is_(None),
+                              ca.appealed_at.is_not(None)),
+            sa.exists().where(ra.case_id == c.id, ra.review_due.is_not(None), ra.reply.is_(None),
+                              ra.carded_at.is_(None)))
+        return (sa.select(c.id, c.number)
+                .where(c.erased_at.is_(None), c.closed_at.is_not(None),
+                       c.closed_at < closed_before, open_matter if held else ~open_matter)
+                .order_by(c.closed_at, c.id))
+
     def due(self, closed_before: datetime, limit: int) -> list[str]:
-        """Numbers of closed cases not erased yet whose closing is before ``closed_before``,
-        oldest first."""
-        c = t.cases.c
-        rows = self.conn.execute(
-            sa.select(c.number).where(c.erased_at.is_(None), c.closed_at.is_not(None),
-                                      c.closed_at < closed_before)
-            .order_by(c.closed_at, c.id).limit(limit))
+        """Numbers of closed cases not erased yet whose closing is before ``closed_before`` and
+        with no matter open on them, oldest first."""
+        rows = self.conn.execute(self._over(closed_before, held=False).limit(limit))
         return [r.number for r in rows]
+
+    def held(self, closed_before: datetime, limit: int) -> list[tuple[int, str]]:
+        """(id, number) of the cases that would be due but for a matter still open on them."""
+        rows = self.conn.execute(self._over(closed_before, held=True).limit(limit))
+        return [(r.id, r.number) for r in rows]
 
     def holds(self, case_id: int, number: str) -> list[str]:
         """Why a case's personal data is kept past its period: a matter on it still open."""

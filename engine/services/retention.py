@@ -80,32 +80,33 @@ def run_retention(env: Env, actor: Actor | None, *, apply: bool,
     cutoff = closed_before(env, at)
     run = RetentionRun(years=years, closed_before=cutoff, applied=apply)
     with env.uow() as uow:
-        run.due = uow.retention.due(cutoff, limit)
+        run.due = uow.retention.due(cutoff, limit)  # those with no matter open on them
+        run.kept = [Kept(number, tuple(uow.retention.holds(case_id, number)))
+                    for case_id, number in uow.retention.held(cutoff, limit)]
+    if not apply:
+        return run
     for number in run.due:
         try:
-            _one(env, run, number, actor, at, apply)
+            _one(env, run, number, actor, at)
         except SunshineError as err:
             run.failed.append((number, str(err)))
         except Exception as err:  # noqa: BLE001 - one broken case never stops the others
             if env.uow().is_transient(err):
                 raise
             run.failed.append((number, f"{type(err).__name__}: {err}"))
-    if apply:
-        with env.uow() as uow:
-            run.complaints = uow.retention.erase_complaints(decided_before=cutoff)
-            uow.commit()
+    with env.uow() as uow:
+        run.complaints = uow.retention.erase_complaints(decided_before=cutoff)
+        uow.commit()
     return run
 
 
-def _one(env: Env, run: RetentionRun, number: str, actor: Actor | None, at: dt.datetime,
-         apply: bool) -> None:
+def _one(env: Env, run: RetentionRun, number: str, actor: Actor | None,
+         at: dt.datetime) -> None:
     with env.uow() as uow:
         case = load(env, uow, number, lock=True)
-        reasons = uow.retention.holds(case.id or 0, number)
+        reasons = uow.retention.holds(case.id or 0, number)  # opened since the list was made
         if reasons:
             run.kept.append(Kept(number, tuple(reasons)))
-            return
-        if not apply:
             return
         if actor is not None:
             case.stamp(actor_name=actor.name, written_at=env.written_at())

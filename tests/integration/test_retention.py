@@ -151,6 +151,9 @@ def test_a_case_with_an_open_complaint_is_kept_until_the_complaint_is_decided(en
         stored = conn.execute(sa.text("SELECT contact FROM complaints")).scalar()
     assert stored.startswith("enc:v1:")
 
+    listed = run_retention(env, ADMIN, apply=False, now=at("2031-03-03T09:00"), limit=1)
+    # the held case is listed apart and takes no place in the batch: the other is due
+    assert listed.due == [other] and [k.number for k in listed.kept] == [kept]
     run = run_retention(env, ADMIN, apply=True, now=at("2031-03-03T09:00"))
     assert [e.number for e in run.erased] == [other]
     assert [(k.number, k.reasons) for k in run.kept] == [
