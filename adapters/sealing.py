@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from engine.anchoring import Seal
-from engine.errors import ConfigError, InvalidAction
+from engine.errors import ConfigError, InvalidAction, SunshineError
 
 
 class KeySigner:
@@ -120,3 +121,21 @@ def last_sealed_at(directory: str | Path) -> datetime | None:
     if not names:
         return None
     return datetime.strptime(names[-1].stem[5:], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+SEAL_NAME = re.compile(r"seal-\d{8}T\d{6}Z\.json")
+
+
+def published_seals(directory: str | Path, limit: int = 400) -> list[tuple[str, Seal | str]]:
+    """The seal files in ``directory``, newest first: (file name, the seal or why it cannot be
+    read), for the public page that lists them (adapters/web/routes_public.py)."""
+    folder = Path(directory)
+    names = sorted((p.name for p in folder.glob("seal-*.json") if SEAL_NAME.fullmatch(p.name)),
+                   reverse=True) if folder.is_dir() else []
+    out: list[tuple[str, Seal | str]] = []
+    for name in names[:limit]:
+        try:
+            out.append((name, read_seal(folder / name)))
+        except SunshineError as err:
+            out.append((name, str(err)))
+    return out

@@ -32,7 +32,7 @@ def web(ctx: Ctx, host: str, port: int, no_worker: bool) -> None:
 
     settings = load_settings(db=ctx.db)
     refuse_without_key(settings.data_key, settings.mode)  # no ID numbers in clear by default
-    app = create_app(ctx.env)
+    app = create_app(ctx.env, seal_dir=settings.seal_dir)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info",
                                            proxy_headers=True, lifespan="off"))
     if no_worker:

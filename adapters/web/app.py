@@ -70,7 +70,9 @@ def serialized(env: Env) -> Env:
     return dataclasses.replace(env, uow=lambda: _LockedUnitOfWork(factory(), lock))
 
 
-def create_app(env: Env) -> FastAPI:
+def create_app(env: Env, *, seal_dir: str | None = None) -> FastAPI:
+    """The web application; ``seal_dir`` is where the worker writes the audit seals
+    (SUNSHINE_SEAL_DIR), published at /seals."""
     from adapters.web import (
         api,
         routes_admin,
@@ -90,6 +92,7 @@ def create_app(env: Env) -> FastAPI:
                   openapi_url="/openapi.json")
     app.state.env = serialized(env)
     app.state.exports = Exports()  # the publisher's export jobs (adapters/web/exports.py)
+    app.state.seal_dir = seal_dir
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_tasks, routes_cases, routes_window, routes_public,
                    routes_admin, routes_catalogue, routes_supervision, routes_designer,

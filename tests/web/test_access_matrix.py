@@ -71,7 +71,7 @@ ACCESS: dict[str, Any] = {
     "POST /cases/{number}/supplement-received": _(W),
     "POST /cases/{number}/gaps-made-up": _(W), "POST /cases/{number}/withdraw": _(W),
     "POST /cases/{number}/hand-out": _(W),
-    "GET /lookup": PUBLIC,
+    "GET /lookup": PUBLIC, "GET /seals": PUBLIC, "GET /seals/{name}": PUBLIC,
     "GET /admin": _(AD), "GET /admin/users": _(AD), "POST /admin/users": _(AD),
     "GET /admin/users/{login}": _(AD), "POST /admin/users/{login}/disable": _(AD),
     "POST /admin/users/{login}/grant": _(AD), "POST /admin/users/{login}/revoke": _(AD),
@@ -177,7 +177,8 @@ def seeded(_template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
                                  number).query_code
     values = {"number": number, "step_id": step.id, "task_id": step.id, "code": FOOD,
               "login": "shenhe", "prefix": MISSING, "session_id": MISSING, "breach_id": MISSING,
-              "card_id": MISSING, "no": "1", "job_id": MISSING, "report_id": MISSING}
+              "card_id": MISSING, "no": "1", "job_id": MISSING, "report_id": MISSING,
+              "name": "latest.json"}
     return {"path": path, "cookies": cookies, "values": values, "fresh": fresh,
             "query": {"number": number, "code": query_code}}
 
