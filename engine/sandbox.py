@@ -140,6 +140,7 @@ class Pool:
         self.busy = 0
         self.free = threading.Condition()
         self.started = 0  # workers started, replacements included (tests read it)
+        self.retired = 0  # workers killed after a request (time, memory, death; tests read it)
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request to a free worker; its reply, or WorkerLost."""
@@ -173,6 +174,8 @@ class Pool:
             self.busy -= 1
             if worker is not None and worker.alive:
                 self.idle.append(worker)
+            elif worker is not None:
+                self.retired += 1
             self.free.notify()
 
     def close(self) -> None:

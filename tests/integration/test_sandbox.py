@@ -72,7 +72,7 @@ FIGURES: dict[str, tuple[float, str]] = {}
 
 
 def _contained(source: str, words: str, replaced: bool) -> ScriptError:
-    started_workers = sandbox.pool().started
+    started_workers, retired_workers = sandbox.pool().started, sandbox.pool().retired
     # the largest child this process ever waited for: earlier tests' children (a CLI run, a web
     # server) count too, so only a new high during this test is this test's workers
     peak_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -85,8 +85,10 @@ def _contained(source: str, words: str, replaced: bool) -> ScriptError:
     assert words in message, message
     assert message.startswith("`script`") and "Traceback" not in message, message
     assert run_script("after = 1 + 1")["after"] == 2  # the pool still serves
-    if replaced:
-        assert sandbox.pool().started > started_workers, "the worker was not replaced"
+    if replaced:  # the bomb's worker is killed (another idle one may serve the next call)
+        assert sandbox.pool().retired > retired_workers, "the worker was not retired"
+        assert sandbox.pool().started > started_workers or sandbox.pool().idle, \
+            "no worker left to serve"
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     assert peak == peak_before or peak <= MEMORY_LIMIT_BYTES + 16 * 2**20, (
         f"a worker reached {peak / 2**20:.0f} MB")
