@@ -58,3 +58,4 @@ def test_an_installation_without_seals_says_so(site: Site) -> None:
     client = _client(site, None)
     assert "尚未配置审计签章" in client.get("/seals").text
     assert client.get("/seals/latest.json").status_code == 404
+
