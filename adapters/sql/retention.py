@@ -29,19 +29,31 @@ _EVENT = (t.audit_events.update()
           .values(payload=sa.bindparam("p"), salt=None))
 
 
+def _open_matters(case_id: Any, number: Any) -> list[tuple[sa.Table, list[Any], Any]]:
+    """The matters that hold a case's personal data past its period — (table, the rows' condition,
+    what to say of n of them) — for a case given by its id and number: values, or the cases
+    table's columns (a correlated EXISTS)."""
+    co, ca, ra = t.complaints.c, t.cards.c, t.ratings.c
+    return [
+        (t.complaints, [co.case_number == number, co.status == "open"],
+         lambda n: f"{n} complaint(s) on it still under investigation"),
+        (t.cards, [ca.case_id == case_id, ca.decision.is_(None), ca.appealed_at.is_not(None)],
+         lambda n: f"{n} card appeal(s) on it not decided"),
+        (t.ratings, [ra.case_id == case_id, ra.review_due.is_not(None), ra.reply.is_(None),
+                     ra.carded_at.is_(None)],
+         lambda _n: "the review of its bad rating is not answered"),
+    ]
+
+
 class SqlRetention:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def _over(self, closed_before: datetime, *, held: bool) -> Any:
         """Closed cases not erased, closed before the day, with (or without) a matter open."""
-        c, co, ca, ra = t.cases.c, t.complaints.c, t.cards.c, t.ratings.c
-        open_matter = sa.or_(
-            sa.exists().where(co.case_number == c.number, co.status == "open"),
-            sa.exists().where(ca.case_id == c.id, ca.decision.is_(None),
-                              ca.appealed_at.is_not(None)),
-            sa.exists().where(ra.case_id == c.id, ra.review_due.is_not(None), ra.reply.is_(None),
-                              ra.carded_at.is_(None)))
+        c = t.cases.c
+        open_matter = sa.or_(*(sa.exists().where(*where)
+                               for _, where, _ in _open_matters(c.id, c.number)))
         return (sa.select(c.id, c.number)
                 .where(c.erased_at.is_(None), c.closed_at.is_not(None),
                        c.closed_at < closed_before, open_matter if held else ~open_matter)
@@ -61,21 +73,11 @@ class SqlRetention:
     def holds(self, case_id: int, number: str) -> list[str]:
         """Why a case's personal data is kept past its period: a matter on it still open."""
         found = []
-        co, ca, ra = t.complaints.c, t.cards.c, t.ratings.c
-        n = self.conn.execute(sa.select(sa.func.count()).select_from(t.complaints).where(
-            co.case_number == number, co.status == "open")).scalar_one()
-        if n:
-            found.append(f"{n} complaint(s) on it still under investigation")
-        n = self.conn.execute(sa.select(sa.func.count()).select_from(t.cards).where(
-            ca.case_id == case_id, ca.decision.is_(None), ca.appealed_at.is_not(None)))\
-            .scalar_one()
-        if n:
-            found.append(f"{n} card appeal(s) on it not decided")
-        n = self.conn.execute(sa.select(sa.func.count()).select_from(t.ratings).where(
-            ra.case_id == case_id, ra.review_due.is_not(None), ra.reply.is_(None),
-            ra.carded_at.is_(None))).scalar_one()
-        if n:
-            found.append("the review of its bad rating is not answered")
+        for table, where, say in _open_matters(case_id, number):
+            n = self.conn.execute(sa.select(sa.func.count()).select_from(table)
+                                  .where(*where)).scalar_one()
+            if n:
+                found.append(say(n))
         return found
 
     def store_erased(self, events: Sequence[AuditEvent]) -> None:
