@@ -140,7 +140,7 @@ def _estimate(year: int) -> YearSchedule | None:
 
 def build_env(settings: Settings, clock: object | None = None) -> Env:
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    pii.attach(engine, pii.load(settings.data_key, settings.data_key_previous))  # personal data sealed at rest
+    pii.attach(engine, pii.from_settings(settings))  # personal data sealed at rest
     cache: dict[str, WorkingCalendar] = {}
 
     def load() -> WorkingCalendar:

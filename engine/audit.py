@@ -13,6 +13,7 @@ content's hash in the ``personal_data_erased`` event that follows it in the chai
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -65,15 +66,9 @@ def erased(ev: AuditEvent) -> tuple[AuditEvent, str | None]:
     if not has_personal(ev.payload):
         return ev, None
     if ev.hash_version == 2:
-        out = AuditEvent(ev.case_id, ev.seq, ev.at, ev.actor, ev.kind,
-                         committed(ev.payload, ev.salt or ""), ev.prev_hash, ev.hash,
-                         hash_version=2, salt=None)
-        return out, None
-    out = AuditEvent(ev.case_id, ev.seq, ev.at, ev.actor, ev.kind,
-                     committed(ev.payload, secrets.token_hex(16)), ev.prev_hash, ev.hash,
-                     hash_version=1, salt=None)
-    return out, event_hash(out.case_id, out.seq, out.at, out.actor, out.kind, out.payload,
-                           out.prev_hash, hash_version=2)
+        return dataclasses.replace(ev, payload=committed(ev.payload, ev.salt or ""), salt=None), None
+    out = dataclasses.replace(ev, payload=committed(ev.payload, secrets.token_hex(16)), salt=None)
+    return out, hash_of(dataclasses.replace(out, hash_version=2))
 
 
 def rewritten(events: Sequence[AuditEvent]) -> dict[int, str]:

@@ -27,7 +27,7 @@ def db_copy(ctx: Ctx, target: str) -> None:
 
     settings = load_settings(db=ctx.db)
     report = copy_database(settings.database_url, target, progress=click.echo,
-                           data_key=pii.load(settings.data_key, settings.data_key_previous))
+                           data_key=pii.from_settings(settings))
     click.echo(f"verified: {report.cases:,} cases, {report.events:,} events, every chain intact; "
                f"row counts and checksums equal in all {len(report.tables)} tables")
     click.echo(f"committed in {report.seconds:.1f} s: {sum(n for _, n in report.tables):,} rows "

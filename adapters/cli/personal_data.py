@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from adapters.cli.common import AS_HELP, Ctx, cli, echo_json, local, pass_ctx, table
@@ -29,6 +31,13 @@ def generate(out: str) -> None:
                f"the sealed personal data cannot be read")
 
 
+def _key(ctx: Ctx) -> Any:
+    from adapters.config import load_settings
+    from adapters.sql import pii
+
+    return pii.from_settings(load_settings(db=ctx.db))
+
+
 @data_key.command("encrypt-existing")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
               help="Rows per transaction.")
@@ -36,16 +45,12 @@ def generate(out: str) -> None:
 def encrypt_existing(ctx: Ctx, batch: int) -> None:
     """Seal the personal data of rows written before the key was configured (stop the web and
     the worker first; resumable: run it again after an interruption)."""
-    from adapters.config import load_settings
-    from adapters.sql import pii
     from adapters.sql.pii_rewrite import encrypt_existing as run
 
-    settings = load_settings(db=ctx.db)
-    key = pii.load(settings.data_key, settings.data_key_previous)
+    key = _key(ctx)
     done = run(ctx.env.engine, key, batch=batch)  # type: ignore[attr-defined]
-    tables = ", ".join(f"{name} {n}" for name, n in done.rows.items())
     click.echo(f"已加密 sealed with data key {key.kid if key else '-'}: {done.total} row(s) "
-               f"({tables}); every other row was sealed already")
+               f"({done.tables()}); every other row was sealed already")
 
 
 @data_key.command("rotate")
@@ -57,18 +62,14 @@ def rotate(ctx: Ctx, batch: int) -> None:
     the new key file and SUNSHINE_DATA_KEY_PREVIOUS to the old one(s) first (stop the web and the
     worker, or give them the same two settings; resumable: run it again after an interruption).
     Afterwards SUNSHINE_DATA_KEY_PREVIOUS can be removed."""
-    from adapters.config import load_settings
-    from adapters.sql import pii
     from adapters.sql.pii_rewrite import rotate as run
 
-    settings = load_settings(db=ctx.db)
-    key = pii.load(settings.data_key, settings.data_key_previous)
+    key = _key(ctx)
     done = run(ctx.env.engine, key, batch=batch)  # type: ignore[attr-defined]
     assert key is not None
     old = ", ".join(k.kid for k in key.previous)
-    tables = ", ".join(f"{name} {n}" for name, n in done.sealed.rows.items())
     click.echo(f"已换用数据密钥 re-sealed under data key {key.kid} (was {old}): {done.sealed.total} "
-               f"row(s) ({tables}); applicant flags re-keyed {done.flags_rekeyed}")
+               f"row(s) ({done.sealed.tables()}); applicant flags re-keyed {done.flags_rekeyed}")
     if done.flags_left:
         click.echo(f"{len(done.flags_left)} 条申请人标记无法换用新密钥（所属办件的证件号已删除）, found only "
                    f"while SUNSHINE_DATA_KEY_PREVIOUS keeps {old}: " + ", ".join(done.flags_left))

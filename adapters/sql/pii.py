@@ -197,6 +197,11 @@ def load(setting: str, previous: str = "") -> DataKey | None:
     return DataKey.from_file(value).with_previous(older)
 
 
+def from_settings(settings: Any) -> DataKey | None:
+    """The installation's key (SUNSHINE_DATA_KEY) with the previous ones it reads with."""
+    return load(settings.data_key, settings.data_key_previous)
+
+
 def refuse_without_key(setting: str, mode: str) -> None:
     """Production serves real applicants: the web and the worker do not start storing their ID
     numbers and phones in clear unless the operator said so (``SUNSHINE_DATA_KEY=none``)."""

@@ -37,6 +37,10 @@ class Sealed:
     def total(self) -> int:
         return sum(self.rows.values())
 
+    def tables(self) -> str:
+        """``cases 1, audit_events 3 …``, as the verbs print it."""
+        return ", ".join(f"{name} {n}" for name, n in self.rows.items())
+
 
 def _case(row: Any, key: pii.DataKey) -> dict[str, Any] | None:
     state = bytes(row.workflow_state)
